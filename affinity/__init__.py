@@ -1,0 +1,1 @@
+"""Pure placement math: Java hashCode, partitions, rendezvous assignment, partition maps."""

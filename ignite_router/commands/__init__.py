@@ -1,0 +1,1 @@
+"""Sub-commands of the ``ignite-router`` command-line interface."""
