@@ -1,0 +1,1 @@
+"""A local multi-node cluster that speaks the Ignite thin-client protocol (for tests and demos)."""

@@ -1,0 +1,1 @@
+"""Placeholder: pytest fixtures for LocalCluster (replaced by its owner)."""
