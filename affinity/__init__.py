@@ -1,1 +1,51 @@
-"""Pure placement math: Java hashCode, partitions, rendezvous assignment, partition maps."""
+"""Pure placement math: Java hashCode, partitions, rendezvous assignment, partition maps.
+
+Imports nothing of the rest of the project and does no I/O.
+"""
+
+from affinity.ids import binary_object_hash, cache_id, field_id, schema_id, string_hash, type_id
+from affinity.javahash import java_hash
+from affinity.partition import MAX_PARTITIONS, partition, partition_function, partition_mask
+from affinity.partition_map import CacheAffinity, PartitionMap, PartitionMapHistory
+from affinity.partitioners import Murmur3Partitioner, Partitioner, RendezvousPartitioner
+from affinity.rendezvous import assign, node_order
+from affinity.types import (
+    CollectionKind,
+    EnumValue,
+    IgniteCollection,
+    IgniteMap,
+    IgniteType,
+    MapKind,
+    infer_type,
+    resolve,
+)
+
+__all__ = [
+    "MAX_PARTITIONS",
+    "CacheAffinity",
+    "CollectionKind",
+    "EnumValue",
+    "IgniteCollection",
+    "IgniteMap",
+    "IgniteType",
+    "MapKind",
+    "Murmur3Partitioner",
+    "PartitionMap",
+    "PartitionMapHistory",
+    "Partitioner",
+    "RendezvousPartitioner",
+    "assign",
+    "binary_object_hash",
+    "cache_id",
+    "field_id",
+    "infer_type",
+    "java_hash",
+    "node_order",
+    "partition",
+    "partition_function",
+    "partition_mask",
+    "resolve",
+    "schema_id",
+    "string_hash",
+    "type_id",
+]

@@ -18,7 +18,7 @@ from typing import Any
 from affinity.types import EnumValue
 from affinity.types import IgniteType as T
 from protocol.errors import ProtocolError
-from protocol.values import _temporal
+from affinity import temporal as _temporal
 from protocol.values._wire import (
     CODE_F32,
     CODE_F64,

@@ -2,9 +2,8 @@
 
 The wire carries Java ``Date``/``Timestamp``/``Time`` values as milliseconds
 (§5.1). Naive datetimes are taken as UTC (never local time); sub-millisecond
-parts are floored, as ``Instant.toEpochMilli`` does. The key hash must use
-the same conversion, so these rules are the contract shared with
-``affinity`` (see the module docs).
+parts are floored, as ``Instant.toEpochMilli`` does. The codec writes and the
+key hash hashes exactly these milliseconds.
 """
 
 from __future__ import annotations
