@@ -62,7 +62,11 @@ def _polynomial_hash(units: bytes | memoryview) -> int:
 
 def string_hash(text: str) -> int:
     """Java ``String.hashCode()``: 31-polynomial over UTF-16 code units, int32."""
-    return _polynomial_hash(_units(text))
+    units = text.encode("ascii") if text.isascii() else _units(text)
+    if len(units) <= _TABLE_SIZE:
+        value = sum(map(mul, reversed(units), _POWERS)) & _MASK32
+        return value - 0x100000000 if value & 0x80000000 else value
+    return _polynomial_hash(units)
 
 
 def java_lower(text: str) -> str:

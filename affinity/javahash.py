@@ -42,6 +42,7 @@ __all__ = [
 _MASK32 = 0xFFFFFFFF
 _MASK64 = 0xFFFFFFFFFFFFFFFF
 _LONG_MAX = (1 << 63) - 1
+_LONG_MIN = -(1 << 63)
 _F32 = struct.Struct("<f")
 _U32 = struct.Struct("<I")
 _F64 = struct.Struct("<d")
@@ -280,9 +281,18 @@ for _array in (
 ):
     _HASHERS[_array] = _array_key
 
+def _python_int_hash(value: int) -> int:
+    """Hash of a Python int key (a Java Long): the hot path of int-keyed caches."""
+    if not _LONG_MIN <= value <= _LONG_MAX:
+        raise ValueError(f"{value} is out of range for LONG [{_LONG_MIN}, {_LONG_MAX}]")
+    bits = value & _MASK64
+    folded = (bits ^ (bits >> 32)) & _MASK32
+    return folded - 0x100000000 if folded & 0x80000000 else folded
+
+
 # Fast path for unhinted values of the most common key types.
 _DEFAULT_HASHERS: dict[type, Callable[[Any], int]] = {
-    int: lambda v: long_hash(_integer(v, IgniteType.LONG)),
+    int: _python_int_hash,
     str: string_hash,
     uuid.UUID: uuid_hash,
     float: double_hash,

@@ -1,0 +1,151 @@
+"""Key -> hash -> partition -> node, ours vs pyignite 0.6.1, in one run.
+
+    .venv/bin/python benchmarks/bench_affinity.py
+
+Prints a markdown table of ns per key. pyignite's side is its own code:
+its hash functions (the string hash is a C extension) and its
+``Client.get_best_node`` on a client whose partition map is filled in
+memory (no network), which is the per-key path of every routed operation.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pyignite import Client
+from pyignite.connection.protocol_context import ProtocolContext
+from pyignite.datatypes import LongObject, UUIDObject
+from pyignite.utils import hashcode as pyignite_string_hash
+
+from affinity import CacheAffinity, PartitionMap, java_hash, string_hash
+
+CACHE_ID = 12345
+KEYS_PER_SET = 2000
+REPEATS = 5
+
+
+def best_ns_per_call(function: Callable[[Any], Any], keys: Sequence[Any]) -> float:
+    """Best of REPEATS passes over ``keys``, in ns per call."""
+    best = float("inf")
+    for _ in range(REPEATS):
+        start = time.perf_counter_ns()
+        for key in keys:
+            function(key)
+        best = min(best, (time.perf_counter_ns() - start) / len(keys))
+    return best
+
+
+class _FakeConnection:
+    """Stands in for a pyignite connection: all get_best_node reads is uuid and alive."""
+
+    def __init__(self, node_id: uuid.UUID) -> None:
+        self.uuid = node_id
+        self.alive = True
+
+
+def primaries(nodes: Sequence[uuid.UUID], parts: int) -> dict[uuid.UUID, list[int]]:
+    table: dict[uuid.UUID, list[int]] = {node: [] for node in nodes}
+    for part in range(parts):
+        table[nodes[part % len(nodes)]].append(part)
+    return table
+
+
+def pyignite_router(nodes: Sequence[uuid.UUID], parts: int) -> Client:
+    client = Client(partition_aware=True)
+    client.protocol_context = ProtocolContext((1, 7, 0))
+    client._nodes = [_FakeConnection(node) for node in nodes]
+    client._affinity["partition_mapping"][CACHE_ID] = {
+        "is_applicable": True,
+        "cache_config": {},
+        "node_mapping": primaries(nodes, parts),
+        "number_of_partitions": parts,
+    }
+    return client
+
+
+def our_router(nodes: Sequence[uuid.UUID], parts: int) -> Callable[[Any], Any]:
+    connections = {node: _FakeConnection(node) for node in nodes}
+    pmap = PartitionMap((1, 0), {CACHE_ID: CacheAffinity.from_primaries(primaries(nodes, parts))})
+
+    def node_for(key: Any) -> Any:
+        return connections[pmap.node_for(CACHE_ID, java_hash(key))]
+
+    return node_for
+
+
+def key_sets(rng: random.Random) -> dict[str, list[Any]]:
+    def text(length: int, alphabet: str) -> str:
+        return "".join(rng.choice(alphabet) for _ in range(length))
+
+    ascii_letters = "abcdefghijklmnopqrstuvwxyz0123456789:_-"
+    non_ascii = "äöüßéèçñжщ中文字😀"
+    sets = {"int": [rng.randrange(-(1 << 63), 1 << 63) for _ in range(KEYS_PER_SET)]}
+    for length in (8, 64, 1024):
+        count = KEYS_PER_SET if length < 1024 else KEYS_PER_SET // 10
+        sets[f"str {length} ascii"] = [text(length, ascii_letters) for _ in range(count)]
+        sets[f"str {length} non-ascii"] = [text(length, non_ascii) for _ in range(count)]
+    sets["uuid"] = [uuid.UUID(int=rng.getrandbits(128)) for _ in range(KEYS_PER_SET)]
+    return sets
+
+
+PYIGNITE_HASH = {"int": LongObject.hashcode, "uuid": UUIDObject.hashcode}
+
+
+def hash_rows(sets: dict[str, list[Any]]) -> list[str]:
+    rows = []
+    for name, keys in sets.items():
+        ours = best_ns_per_call(java_hash, keys)
+        theirs_fn = PYIGNITE_HASH.get(name, pyignite_string_hash)
+        theirs = best_ns_per_call(theirs_fn, keys)
+        rows.append(f"| hash | {name} | {ours:,.0f} | {theirs:,.0f} | {ours / theirs:.2f} |")
+    return rows
+
+
+def routing_rows(sets: dict[str, list[Any]], rng: random.Random) -> list[str]:
+    rows = []
+    # Powers of two only: pyignite fails an assertion for most keys otherwise (§6.3).
+    for node_count, parts in ((3, 1024), (64, 1024), (64, 32768)):
+        nodes = [uuid.UUID(int=rng.getrandbits(128)) for _ in range(node_count)]
+        ours_fn = our_router(nodes, parts)
+        client = pyignite_router(nodes, parts)
+        for name in ("int", "str 8 ascii", "str 64 ascii", "uuid"):
+            keys = sets[name]
+            ours = best_ns_per_call(ours_fn, keys)
+            theirs = best_ns_per_call(lambda key, c=client: c.get_best_node(CACHE_ID, key), keys)
+            label = f"key → node, {node_count} nodes, {parts} parts"
+            rows.append(f"| {label} | {name} | {ours:,.0f} | {theirs:,.0f} | {ours / theirs:.2f} |")
+    return rows
+
+
+def self_check(sets: dict[str, list[Any]], rng: random.Random) -> None:
+    """The two sides must agree before their speed is compared (ASCII keys, 2**n parts)."""
+    nodes = [uuid.UUID(int=rng.getrandbits(128)) for _ in range(3)]
+    ours, client = our_router(nodes, 1024), pyignite_router(nodes, 1024)
+    for key in sets["int"][:100] + sets["str 8 ascii"][:100]:
+        assert ours(key).uuid == client.get_best_node(CACHE_ID, key).uuid
+    for key in sets["str 8 ascii"][:100]:
+        assert string_hash(key) == pyignite_string_hash(key)
+    for key in sets["int"][:100]:
+        # pyignite leaves Long hashes untruncated; the low 32 bits agree.
+        assert java_hash(key) & 0xFFFFFFFF == LongObject.hashcode(key) & 0xFFFFFFFF
+
+
+def main() -> None:
+    rng = random.Random(7)
+    sets = key_sets(rng)
+    self_check(sets, rng)
+    version = sys.version.split()[0]
+    print(f"Python {version}, best of {REPEATS} passes, ns per key (lower is better)\n")
+    print("| path | keys | ignite-router | pyignite 0.6.1 | ratio |")
+    print("|---|---|---:|---:|---:|")
+    for row in hash_rows(sets) + routing_rows(sets, rng):
+        print(row)
+
+
+if __name__ == "__main__":
+    main()
