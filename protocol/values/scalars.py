@@ -15,10 +15,10 @@ import decimal
 import uuid
 from typing import Any
 
+from affinity import temporal as _temporal
 from affinity.types import EnumValue
 from affinity.types import IgniteType as T
 from protocol.errors import ProtocolError
-from affinity import temporal as _temporal
 from protocol.values._wire import (
     CODE_F32,
     CODE_F64,
