@@ -136,19 +136,22 @@ class NodeConnection(asyncio.Protocol):
         op, request_id = _REQUEST_HEAD.unpack_from(frame, 0)
         op &= 0xFFFF
         context = self.state.context
-        out = bytearray()
-        topology = self._topology_flag()
-        start = begin_response(out, context, request_id, topology)
+        body = bytearray()
         try:
-            handle_request(self.model, self.state, op, frame, _REQUEST_HEAD.size, out)
+            handle_request(self.model, self.state, op, frame, _REQUEST_HEAD.size, body)
         except (ServerError, ProtocolError, LookupError) as error:
-            status = error.status if isinstance(error, ServerError) else StatusCode.FAILED
-            message = error.message if isinstance(error, ServerError) else str(error)
-            if not isinstance(error, ServerError):
+            if isinstance(error, ServerError):
+                status, message = error.status, error.message
+            else:
+                status, message = StatusCode.FAILED, str(error)
                 log.warning("node %d: op %d failed: %s", self.node.index, op, error)
-            del out[start:]
-            encode_error_response(out, context, request_id, status, message, topology)
+            out = bytearray()
+            encode_error_response(out, context, request_id, status, message, self._topology_flag())
         else:
+            # The header is written after the operation, so it reports what it changed.
+            out = bytearray()
+            start = begin_response(out, context, request_id, self._topology_flag())
+            out += body
             finish_frame(out, start)
         self._send(out)
 

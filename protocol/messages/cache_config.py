@@ -337,9 +337,9 @@ def decode_configuration_request(
     context: ProtocolContext, view: memoryview, pos: int
 ) -> dict[int, Any]:
     """Server side: the properties of a 1053/1054 request."""
-    (length,), pos = take(I32, view, pos)
-    if length != len(view) - pos:
-        raise ProtocolError(f"configuration length {length} != {len(view) - pos} bytes")
+    # The length is read and ignored, as the server does: pyignite 0.6.1 sends a
+    # wrong one (its header size subtracted from a length not yet computed: -18).
+    _, pos = take(I32, view, pos)
     (n,), pos = take(I16, view, pos)
     properties: dict[int, Any] = {}
     for _ in range(n):
