@@ -50,6 +50,9 @@ if TYPE_CHECKING:
 __all__ = ["ConnectionState", "handle_request"]
 
 _NULL = b"\x65"
+_COMPLEX_OBJECT = 0x67
+_WRAPPED = b"\x1b"
+_ZERO_OFFSET = bytes(4)
 _cursor_ids = counter(1)
 
 
@@ -84,7 +87,29 @@ def _cache(model: ClusterModel, cache_id: int) -> CacheState:
 
 
 def _raw(out: bytearray, value: bytes | None) -> None:
-    out += _NULL if value is None else value
+    out += _NULL if value is None else _detached(value)
+
+
+def _stored(raw: bytes) -> bytes:
+    """The form keys and values are stored in: wrapped binary objects unwrapped."""
+    if raw[0] != _WRAPPED[0] or len(raw) < 9:
+        return raw
+    (length,) = I32.unpack_from(raw, 1)
+    (offset,) = I32.unpack_from(raw, 5 + length)
+    inner = raw[5 + offset : 5 + length]
+    return inner if inner[:1] == bytes((_COMPLEX_OBJECT,)) else raw
+
+
+def _detached(raw: bytes) -> bytes:
+    """A stored value as the server writes it back: binary objects travel wrapped (0x1B).
+
+    Ignite answers with ``BinaryObjectImpl`` instances, which it writes as wrapped
+    data (i32 length, the object's bytes, i32 offset 0); clients such as pyignite
+    rely on that to resolve the object's type afterwards.
+    """
+    if raw[0] != _COMPLEX_OBJECT:
+        return raw
+    return _WRAPPED + I32.pack(len(raw)) + raw + _ZERO_OFFSET
 
 
 def _count_key_request(
@@ -219,8 +244,8 @@ def _multi_key(
     if op == OpCode.CACHE_GET_ALL:
         out += I32.pack(len(found))
         for key, value in found:
-            out += key
-            out += value
+            out += _detached(key)
+            out += _detached(value)
     elif op == OpCode.CACHE_CONTAINS_KEYS:
         out += BOOL.pack(len(found) == len(req.keys))
 
@@ -246,6 +271,11 @@ def _cache_op(
             StatusCode.FAILED, "Cannot perform cache operation because the cluster is inactive."
         )
     req = decode_cache_request(conn.context, op, view, pos)
+    req.key = req.key and _stored(req.key)
+    req.value = req.value and _stored(req.value)
+    req.expected = req.expected and _stored(req.expected)
+    req.keys = [_stored(key) for key in req.keys]
+    req.pairs = [(_stored(key), _stored(value)) for key, value in req.pairs]
     if op == OpCode.CACHE_GET_CONFIGURATION:
         encode_cache_configuration(out, conn.context, _cache(model, req.target.cache_id).properties)
     elif req.key is not None:
@@ -337,7 +367,8 @@ def _scan(
         owners = cache.owners[part]
         if not owners or (request.local and owners[0] != conn.node_index):
             continue
-        rows.extend(model.nodes[owners[0]].data[cache.cache_id].get(part, {}).items())
+        stored = model.nodes[owners[0]].data[cache.cache_id].get(part, {})
+        rows.extend((_detached(key), _detached(value)) for key, value in stored.items())
     cursor_id = next(_cursor_ids)
     conn.cursors[cursor_id] = Cursor(rows, request.page_size)
     _page(conn, cursor_id, True, out)
