@@ -281,6 +281,7 @@ for _array in (
 ):
     _HASHERS[_array] = _array_key
 
+
 def _python_int_hash(value: int) -> int:
     """Hash of a Python int key (a Java Long): the hot path of int-keyed caches."""
     if not _LONG_MIN <= value <= _LONG_MAX:
