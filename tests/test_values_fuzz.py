@@ -12,10 +12,10 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_values_roundtrip import encode, registry_for, value_pairs
 
 from protocol.errors import ProtocolError
 from protocol.values import BinaryTypeRegistry, read_value, skip_value
+from tests.test_values_roundtrip import encode, registry_for, value_pairs
 
 
 def _outcome(call, *args) -> tuple[str, Any]:
