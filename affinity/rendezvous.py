@@ -23,15 +23,7 @@ _MASK32 = 0xFFFFFFFF
 
 def mix_key(node_hash: int, part: int) -> int:
     """Wang/Jenkins 64-bit mix of ``node_hash`` (low word) and ``part`` (high word), signed."""
-    k = (node_hash & _MASK32) | ((part << 32) & _MASK64)
-    k = (~k + (k << 21)) & _MASK64
-    k ^= k >> 24
-    k = (k + (k << 3) + (k << 8)) & _MASK64
-    k ^= k >> 14
-    k = (k + (k << 2) + (k << 4)) & _MASK64
-    k ^= k >> 28
-    k = (k + (k << 31)) & _MASK64
-    return k - (1 << 64) if k & _SIGN64 else k
+    return _mix_low((node_hash & _MASK32) | ((part << 32) & _MASK64))
 
 
 def _signed64(value: int) -> int:
@@ -102,7 +94,7 @@ def assign(
 
 
 def _mix_low(k: int) -> int:
-    """:func:`mix_key` on an already packed 64-bit key (the hot loop of :func:`assign`)."""
+    """The mix on an already packed 64-bit key (the hot loop of :func:`assign`)."""
     k = (~k + (k << 21)) & _MASK64
     k ^= k >> 24
     k = (k + (k << 3) + (k << 8)) & _MASK64
