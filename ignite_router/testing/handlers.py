@@ -127,12 +127,12 @@ def _single_key(
 ) -> None:
     cache = _cache(model, req.target.cache_id)
     part = model.partition_of(cache, req.key)
-    _count_key_request(model, conn, cache, part)
     op = req.op_code
     key = req.key
-    if op == OpCode.CACHE_LOCAL_PEEK:
+    if op == OpCode.CACHE_LOCAL_PEEK:  # asks this very node: never a forward
         _raw(out, _local_peek(model, conn, cache, part, key, req.modes))
         return
+    _count_key_request(model, conn, cache, part)
     primary = model.primary_store(cache, part)
     current = primary.get(key)
     copies = model.owner_stores(cache, part)
