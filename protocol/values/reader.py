@@ -238,10 +238,17 @@ def _read_object_array(view: memoryview, pos: int, ctx: _Context, depth: int):
         items if type_id == DEFAULT_COMPONENT_TYPE_ID else ObjectArray(type_id, items, class_name)
     )
     ctx.memo[pos] = result
+    return result, _read_items(view, cursor, count, items, ctx, depth)
+
+
+def _read_items(
+    view: memoryview, cursor: int, count: int, items: list[Any], ctx: _Context, depth: int
+) -> int:
+    """Read ``count`` nested values into ``items``; returns the position after them."""
     for _ in range(count):
         item, cursor = read_nested(view, cursor, ctx, depth)
         items.append(item)
-    return result, cursor
+    return cursor
 
 
 def _read_collection(view: memoryview, pos: int, ctx: _Context, depth: int):
@@ -254,10 +261,7 @@ def _read_collection(view: memoryview, pos: int, ctx: _Context, depth: int):
     items: list[Any] = []
     result = IgniteCollection(collection_kind, items)
     ctx.memo[pos] = result
-    for _ in range(count):
-        item, cursor = read_nested(view, cursor, ctx, depth)
-        items.append(item)
-    return result, cursor
+    return result, _read_items(view, cursor, count, items, ctx, depth)
 
 
 def _read_map(view: memoryview, pos: int, ctx: _Context, depth: int):
