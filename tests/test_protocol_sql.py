@@ -10,7 +10,7 @@ from pyignite.datatypes import AnyDataArray, Bool, Int, Long, String
 from pyignite.datatypes.sql import StatementType
 from pyignite.queries import Query
 from pyignite.queries.cache_info import CacheInfo
-from pyignite.queries.op_codes import OP_QUERY_SQL_FIELDS
+from pyignite.queries.op_codes import OP_QUERY_SQL, OP_QUERY_SQL_FIELDS
 from pyignite.stream import BinaryStream
 
 from affinity import cache_id
@@ -19,10 +19,13 @@ from protocol.messages.cache_keys import CacheTarget
 from protocol.messages.sql import (
     SqlFieldsPage,
     SqlFieldsQuery,
+    SqlQuery,
     decode_sql_fields_page,
     decode_sql_fields_request,
+    decode_sql_request,
     encode_sql_fields_page,
     encode_sql_fields_request,
+    encode_sql_request,
 )
 
 CONTEXT = ProtocolContext(LATEST, frozenset({2}))
@@ -91,3 +94,30 @@ def test_result_pages_round_trip() -> None:
         later,
         2,
     )
+
+
+@given(ARGS, st.booleans(), st.integers(1, 5000), st.integers(0, 10**6))
+def test_deprecated_sql_query_matches_pyignite(args, local, page_size, timeout) -> None:
+    query = SqlQuery(
+        CacheTarget(cache_id("people")), "Person", "age > ?", tuple(args),
+        local=local, page_size=page_size, timeout_ms=timeout,
+    )  # fmt: skip
+    ours = bytearray()
+    encode_sql_request(ours, CONTEXT, 12, query)
+    client = Client()
+    client.protocol_context = PyProtocolContext((1, 7, 0))
+    info = CacheInfo(cache_id=cache_id("people"), protocol_context=client.protocol_context)
+    following = [
+        ("cache_info", CacheInfo), ("table_name", String), ("query_str", String),
+        ("query_args", AnyDataArray()), ("distributed_joins", Bool), ("local", Bool),
+        ("replicated_only", Bool), ("page_size", Int), ("timeout", Long),
+    ]  # fmt: skip
+    params = {
+        "cache_info": info, "table_name": "Person", "query_str": "age > ?",
+        "query_args": list(args), "distributed_joins": 0, "local": int(local),
+        "replicated_only": 0, "page_size": page_size, "timeout": timeout,
+    }  # fmt: skip
+    with BinaryStream(client) as stream:
+        Query(OP_QUERY_SQL, following, query_id=12).from_python(stream, params)
+        assert bytes(ours) == stream.getvalue()
+    assert decode_sql_request(CONTEXT, memoryview(bytes(ours))[4:], 10) == query

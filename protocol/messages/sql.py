@@ -1,4 +1,9 @@
-"""SQL fields queries (2004) and their cursor pages (2005), client and server side."""
+"""SQL queries, client and server side.
+
+SQL fields queries (2004) and their pages (2005); the deprecated SQL query
+(2002) whose pages (2002 answer, 2003) have the scan-page layout
+(``protocol.messages.queries.decode_scan_page``).
+"""
 
 from __future__ import annotations
 
@@ -18,15 +23,19 @@ from protocol.wire import BOOL, I32, I64, count, take
 __all__ = [
     "SqlFieldsPage",
     "SqlFieldsQuery",
+    "SqlQuery",
     "decode_sql_fields_page",
     "decode_sql_fields_request",
+    "decode_sql_request",
     "encode_sql_fields_page",
     "encode_sql_fields_request",
+    "encode_sql_request",
 ]
 
 _PAGING = struct.Struct("<ii")  # page size, max rows
 _FLAGS = struct.Struct("<b??????")  # statement type + six booleans
 _TAIL = struct.Struct("<q?")  # timeout ms, include field names
+_SQL_TAIL = struct.Struct("<???iq")  # distributed joins, local, replicated only, page size, timeout
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,3 +151,54 @@ def decode_sql_fields_page(
         rows.append(row)
     (more,), pos = take(BOOL, view, pos)
     return SqlFieldsPage(rows, more, cursor_id, names), field_count
+
+
+@dataclass(frozen=True, slots=True)
+class SqlQuery:
+    """The deprecated SQL query (2002): whole entries of ``table`` matching ``query``."""
+
+    target: CacheTarget
+    table: str
+    query: str
+    args: Sequence[Any] = ()
+    distributed_joins: bool = False
+    local: bool = False
+    replicated_only: bool = False
+    page_size: int = 1024
+    timeout_ms: int = 0
+
+
+def encode_sql_request(
+    buf: bytearray, context: ProtocolContext, request_id: int, query: SqlQuery
+) -> None:
+    start = begin_request(buf, OpCode.QUERY_SQL, request_id)
+    _write_prefix(buf, context, query.target)
+    write_string(buf, query.table)
+    write_string(buf, query.query)
+    buf += I32.pack(len(query.args))
+    for arg in query.args:
+        write_value(buf, arg)
+    buf += _SQL_TAIL.pack(
+        query.distributed_joins,
+        query.local,
+        query.replicated_only,
+        query.page_size,
+        query.timeout_ms,
+    )
+    finish_frame(buf, start)
+
+
+def decode_sql_request(context: ProtocolContext, view: memoryview, pos: int) -> SqlQuery:
+    """Server side."""
+    target, pos = _read_prefix(view, pos, context)
+    table, pos = read_string(view, pos)
+    text, pos = read_string(view, pos)
+    if table is None or text is None:
+        raise ProtocolError("SQL query needs a table name and a query text")
+    n, pos = count(view, pos, 1)
+    args = []
+    for _ in range(n):
+        arg, pos = read_value(view, pos)
+        args.append(arg)
+    tail, pos = take(_SQL_TAIL, view, pos)
+    return SqlQuery(target, table, text, tuple(args), *tail)
