@@ -208,3 +208,29 @@ def test_cluster_command_prints_endpoints_and_stops_on_sigterm() -> None:
         assert process.wait(timeout=20) == 0
     finally:
         process.kill()
+
+
+def test_binary_object_keys_match_whether_sent_plain_or_wrapped(cluster) -> None:
+    from protocol.values import ComplexObject, RawValue, write_value
+
+    client = RawClient(cluster.endpoints[0])
+    try:
+        create(client, "objects")
+        target = CacheTarget(cache_id("objects"))
+        key = ComplexObject("OrderKey", {"id": 7, "region": "eu"}, compact_footer=False)
+        plain = bytearray()
+        write_value(plain, key)
+        wrapped = RawValue(b"\x1b" + len(plain).to_bytes(4, "little") + plain + bytes(4))
+        buf = bytearray()
+        encode_cache_request(
+            buf, client.context, OpCode.CACHE_PUT, client.next_id(), target, key, 1
+        )
+        client.send(buf)[0].raise_for_status()
+        buf.clear()
+        encode_cache_request(
+            buf, client.context, OpCode.CACHE_GET, client.next_id(), target, wrapped
+        )
+        header, payload = client.send(buf)
+        assert decode_value(payload, header.body_offset) == 1
+    finally:
+        client.close()
