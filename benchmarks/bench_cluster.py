@@ -1,18 +1,28 @@
 """How many single-key operations the local cluster serves per second and per server core.
 
-    .venv/bin/python benchmarks/bench_cluster.py
+    .venv/bin/python benchmarks/bench_cluster.py [--ops 200000] [--keys 10000]
 
-The cluster runs in its own process (``ignite-router cluster``) so client and
-server do not share a core. Clients: (a) a pipelining client built from the
-``protocol`` encoders, keeping many requests in flight on one connection to
-the key's primary, and (b) pyignite 0.6.1, sequential and partition aware.
-Server CPU time comes from ``/proc/<pid>/stat``.
+The cluster runs in its own process (``ignite-router cluster --nodes 1``: one
+event loop, so at most one core) and its CPU time comes from
+``/proc/<pid>/stat``. Clients:
+
+(a) a pipelining client built from the ``protocol`` encoders: requests for
+    ``--keys`` distinct keys are encoded before the clock starts and sent on
+    one connection with ``WINDOW`` requests in flight, so the server, not the
+    client, is the bottleneck;
+    the same client with one request in flight shows the per-request cost of
+    a loop wake-up;
+(b) pyignite 0.6.1, synchronous and sequential (one request in flight).
+
+Prints a Markdown table (the one in docs/_bench_cluster.md).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import platform
 import socket
 import subprocess
 import sys
@@ -28,8 +38,8 @@ from protocol.handshake import HandshakeRequest, decode_handshake_response, enco
 from protocol.messages.cache_keys import CacheTarget, encode_cache_request
 from protocol.opcodes import OpCode
 
-OPS = 20000
 WINDOW = 64
+VALUE = "v" * 100
 CONTEXT = ProtocolContext(LATEST, frozenset())
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -40,28 +50,42 @@ def server_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
-def pipelined(endpoint: tuple[str, int], op: int, ops: int) -> None:
-    """``ops`` requests on one connection, WINDOW in flight, all answers read."""
-    with socket.create_connection(endpoint) as sock:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.sendall(encode_handshake_request(HandshakeRequest(LATEST)))
-        frames = FrameDecoder()
-        answers: list[bytes] = []
-        while not answers:
-            answers.extend(frames.feed(sock.recv(4096)))
-        decode_handshake_response(answers.pop(), LATEST)
-        target = CacheTarget(cache_id("bench"))
-        args = (1, "v" * 100) if op == OpCode.CACHE_PUT else (1,)
-        sent = received = 0
+def encoded_requests(op: int, ops: int, keys: int) -> list[bytes]:
+    target = CacheTarget(cache_id("bench"))
+    frames = []
+    for request_id in range(ops):
         buf = bytearray()
-        while received < ops:
-            buf.clear()
-            while sent < ops and sent - received < WINDOW:
-                sent += 1
-                encode_cache_request(buf, CONTEXT, op, sent, target, *args)
-            if buf:
-                sock.sendall(buf)
-            received += len(list(frames.feed(sock.recv(1 << 20))))
+        key = request_id % keys
+        args = (key, VALUE) if op == OpCode.CACHE_PUT else (key,)
+        encode_cache_request(buf, CONTEXT, op, request_id, target, *args)
+        frames.append(bytes(buf))
+    return frames
+
+
+def connect(endpoint: tuple[str, int]) -> socket.socket:
+    sock = socket.create_connection(endpoint)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.sendall(encode_handshake_request(HandshakeRequest(LATEST)))
+    frames = FrameDecoder()
+    answers: list[bytes] = []
+    while not answers:
+        answers.extend(frames.feed(sock.recv(4096)))
+    decode_handshake_response(answers[0], LATEST)
+    return sock
+
+
+def pipelined(sock: socket.socket, frames: list[bytes], window: int) -> None:
+    """Send every frame with up to ``window`` in flight; read every answer."""
+    decoder = FrameDecoder()
+    total = len(frames)
+    sent = received = 0
+    while received < total:
+        batch_end = min(total, received + window)
+        if sent < batch_end:
+            sock.sendall(b"".join(frames[sent:batch_end]))
+            sent = batch_end
+        for _ in decoder.feed(sock.recv(1 << 20)):
+            received += 1
 
 
 def measure(pid: int, run: Callable[[], None], ops: int) -> tuple[float, float]:
@@ -73,32 +97,49 @@ def measure(pid: int, run: Callable[[], None], ops: int) -> tuple[float, float]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ops", type=int, default=200_000, help="pipelined ops per operation")
+    parser.add_argument("--keys", type=int, default=10_000, help="distinct keys")
+    args = parser.parse_args()
     server = subprocess.Popen(
         [sys.executable, "-m", "ignite_router", "cluster", "--nodes", "1"],
         stdout=subprocess.PIPE,
         text=True,
     )
+    rows = []
     try:
         host, port = json.loads(server.stdout.readline())["endpoints"][0].rsplit(":", 1)
         endpoint = (host, int(port))
         client = Client(partition_aware=True)
         client.connect([endpoint])
         cache = client.get_or_create_cache("bench")
-        cache.put(1, "v" * 100)
-        rows = []
+        sock = connect(endpoint)
+        n = min(args.ops // 10, 20_000)
         for name, op in (("put", OpCode.CACHE_PUT), ("get", OpCode.CACHE_GET)):
-            rate, per_core = measure(server.pid, lambda op=op: pipelined(endpoint, op, OPS), OPS)
-            rows.append((f"pipelined {name} ({WINDOW} in flight)", rate, per_core))
-        n = OPS // 4
-        for name, call in (("put", lambda: [cache.put(1, "v" * 100) for _ in range(n)]),
-                           ("get", lambda: [cache.get(1) for _ in range(n)])):  # fmt: skip
+            frames = encoded_requests(op, args.ops, args.keys)
+            rate, per_core = measure(
+                server.pid, lambda f=frames: pipelined(sock, f, WINDOW), args.ops
+            )
+            rows.append((f"pipelined {name}, {WINDOW} in flight", rate, per_core))
+            rate, per_core = measure(server.pid, lambda f=frames[:n]: pipelined(sock, f, 1), n)
+            rows.append((f"raw {name}, sequential", rate, per_core))
+        sock.close()
+        keys = [i % args.keys for i in range(n)]
+        for name, call in (
+            ("put", lambda: [cache.put(k, VALUE) for k in keys]),
+            ("get", lambda: [cache.get(k) for k in keys]),
+        ):
             rate, per_core = measure(server.pid, call, n)
-            rows.append((f"pyignite {name} (sequential)", rate, per_core))
+            rows.append((f"pyignite {name}, sequential", rate, per_core))
         client.close()
     finally:
         server.terminate()
         server.wait(timeout=10)
-    print(f"Python {sys.version.split()[0]}, 1-node cluster in its own process\n")
+        server.stdout.close()
+    print(
+        f"Python {platform.python_version()}, {os.cpu_count()} cores, 1-node cluster in its own "
+        f"process, {args.keys} distinct long keys, 100-char string values\n"
+    )
     print("| client | ops/s | ops per server CPU second |")
     print("|---|---:|---:|")
     for name, rate, per_core in rows:

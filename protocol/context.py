@@ -8,6 +8,7 @@ from typing import NamedTuple
 from protocol.opcodes import Feature
 
 __all__ = [
+    "LATEST",
     "SUPPORTED_VERSIONS",
     "ProtocolContext",
     "ProtocolVersion",
@@ -17,6 +18,8 @@ __all__ = [
 
 
 class ProtocolVersion(NamedTuple):
+    """``major.minor.patch``; ordered like a tuple (``(1, 4, 0) <= v``)."""
+
     major: int
     minor: int
     patch: int
@@ -38,10 +41,12 @@ V1_6 = ProtocolVersion(1, 6, 0)
 V1_7 = ProtocolVersion(1, 7, 0)
 
 
-def encode_features(features: frozenset[int]) -> bytes:
+def encode_features(features: frozenset[int] | set[int]) -> bytes:
     """Bit k -> byte k // 8, bit k % 8 (Java ``BitSet.toByteArray``, trailing zeros dropped)."""
     if not features:
         return b""
+    if min(features) < 0:
+        raise ValueError(f"feature bits are non-negative, got {sorted(features)}")
     data = bytearray(max(features) // 8 + 1)
     for bit in features:
         data[bit // 8] |= 1 << (bit % 8)
@@ -49,17 +54,18 @@ def encode_features(features: frozenset[int]) -> bytes:
 
 
 def decode_features(data: bytes | memoryview) -> frozenset[int]:
-    return frozenset(
-        index * 8 + bit
-        for index, byte in enumerate(bytes(data))
-        for bit in range(8)
-        if byte >> bit & 1
-    )
+    """The set bits of a feature bitmask (inverse of :func:`encode_features`)."""
+    value = int.from_bytes(data, "little")
+    return frozenset(bit for bit in range(value.bit_length()) if value >> bit & 1)
 
 
 @dataclass(frozen=True, slots=True)
 class ProtocolContext:
-    """What a handshake settled: the version and the feature bits both sides support."""
+    """What a handshake settled: the version and the feature bits both sides support.
+
+    Every encoder and decoder whose layout depends on the version takes one;
+    there is no global default.
+    """
 
     version: ProtocolVersion = LATEST
     features: frozenset[int] = frozenset()
@@ -70,8 +76,25 @@ class ProtocolContext:
         return self.version >= V1_4
 
     @property
+    def partition_awareness(self) -> bool:
+        """Handshake node ids, topology versions in headers, OP_CACHE_PARTITIONS (1.4.0+)."""
+        return self.version >= V1_4
+
+    @property
+    def transactions(self) -> bool:
+        """OP_TX_START/END and the transactional cache flag (1.5.0+)."""
+        return self.version >= V1_5
+
+    @property
+    def expiry_policies(self) -> bool:
+        """Expiry policies in cache requests and configurations (1.6.0+)."""
+        return self.version >= V1_6
+
+    @property
     def has_features(self) -> bool:
+        """Feature bitmasks are exchanged (1.7.0+)."""
         return self.version >= V1_7
 
     def supports(self, feature: Feature) -> bool:
+        """Whether a bitmask feature was negotiated."""
         return self.has_features and int(feature) in self.features

@@ -7,45 +7,68 @@ from collections.abc import Iterator
 
 from protocol.errors import ProtocolError
 
-__all__ = ["DEFAULT_MAX_FRAME_SIZE", "LENGTH", "FrameDecoder"]
+__all__ = ["DEFAULT_MAX_FRAME_SIZE", "LENGTH", "FrameDecoder", "frame"]
 
 LENGTH = struct.Struct("<i")
 DEFAULT_MAX_FRAME_SIZE = 64 * 1024 * 1024
 
 
+def frame(payload: bytes | bytearray | memoryview) -> bytes:
+    """``payload`` with its length prefix."""
+    return LENGTH.pack(len(payload)) + bytes(payload)
+
+
 class FrameDecoder:
     """Incremental frame splitter: feed chunks of any size, iterate complete payloads.
 
-    A declared length that is not positive or exceeds ``max_frame_size``
-    raises :class:`ProtocolError` before anything is allocated for it.
+    ``feed`` buffers the data at once (even if the returned iterator is never
+    consumed) and yields every payload that is complete, in order, as
+    ``bytes``. A declared length that is not positive or exceeds
+    ``max_frame_size`` raises :class:`ProtocolError` when the iterator
+    reaches it (after the frames before it), before anything is allocated for
+    it; the decoder stays broken afterwards, as the stream has lost its
+    framing. Consumed bytes are dropped once per ``feed``, so cost stays
+    linear whatever the chunking.
     """
 
+    __slots__ = ("_buffer", "_error", "_start", "max_frame_size")
+
     def __init__(self, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE) -> None:
+        if max_frame_size <= 0:
+            raise ValueError(f"max_frame_size must be positive, got {max_frame_size}")
         self.max_frame_size = max_frame_size
         self._buffer = bytearray()
+        self._start = 0  # first byte not yet handed out
+        self._error: ProtocolError | None = None
 
     def feed(self, data: bytes | bytearray | memoryview) -> Iterator[bytes]:
-        """Add ``data`` and yield every payload that is now complete."""
+        """Add ``data``; returns an iterator over the payloads now complete."""
+        if self._start:
+            del self._buffer[: self._start]
+            self._start = 0
+        self._buffer += data
+        return self._frames()
+
+    def _frames(self) -> Iterator[bytes]:
         buffer = self._buffer
-        buffer += data
-        start = 0
-        end = len(buffer)
-        try:
-            while end - start >= 4:
-                (length,) = LENGTH.unpack_from(buffer, start)
-                if length <= 0 or length > self.max_frame_size:
-                    raise ProtocolError(f"frame length {length} outside (0, {self.max_frame_size}]")
-                stop = start + 4 + length
-                if stop > end:
-                    break
-                yield bytes(buffer[start + 4 : stop])
-                start = stop
-        finally:
-            # Compact once per feed, not per frame: no quadratic copying.
-            if start:
-                del buffer[:start]
+        unpack = LENGTH.unpack_from
+        limit = self.max_frame_size
+        while self._error is None:
+            start = self._start
+            if len(buffer) - start < 4:
+                return
+            (length,) = unpack(buffer, start)
+            if length <= 0 or length > limit:
+                self._error = ProtocolError(f"frame length {length} outside (0, {limit}]")
+                break
+            stop = start + 4 + length
+            if stop > len(buffer):
+                return
+            self._start = stop
+            yield bytes(buffer[start + 4 : stop])
+        raise self._error
 
     @property
     def pending(self) -> int:
         """Bytes received that do not form a complete frame yet."""
-        return len(self._buffer)
+        return len(self._buffer) - self._start

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from protocol.context import (
@@ -28,13 +29,16 @@ from protocol.values import (
     write_uuid,
     write_value,
 )
-from protocol.wire import expect
+from protocol.wire import I32, expect
 
 __all__ = [
     "CLIENT_TYPE_THIN",
+    "NO_VERSION",
     "HandshakeFailure",
     "HandshakeRequest",
     "HandshakeSuccess",
+    "accept_handshake",
+    "client_context",
     "decode_handshake_request",
     "decode_handshake_response",
     "encode_handshake_failure",
@@ -45,29 +49,35 @@ __all__ = [
 
 HANDSHAKE_CODE = 1
 CLIENT_TYPE_THIN = 2
+NO_VERSION = ProtocolVersion(0, 0, 0)  # what a server reports on authentication failures
 _VERSION = struct.Struct("<hhh")
-_HEAD = struct.Struct("<bhhhb")
-_I32 = struct.Struct("<i")
+_HEAD = struct.Struct("<bhhhb")  # handshake code, major, minor, patch, client type
 
 
 @dataclass(frozen=True, slots=True)
 class HandshakeRequest:
+    """What a client proposes. Feature bit 13 is refused by the encoder (fact sheet §4.4)."""
+
     version: ProtocolVersion = LATEST
     features: frozenset[int] = frozenset()
     username: str | None = None
     password: str | None = None
-    user_attributes: dict[str, str] | None = None
+    user_attributes: Mapping[str, str] | None = None
     client_type: int = CLIENT_TYPE_THIN
 
 
 @dataclass(frozen=True, slots=True)
 class HandshakeSuccess:
+    """Features = the intersection the server agreed to (1.7.0+); node id from 1.4.0."""
+
     features: frozenset[int] = frozenset()
     node_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class HandshakeFailure:
+    """``status`` is None when the client asked for 1.0.0 (no status on the wire)."""
+
     server_version: ProtocolVersion
     message: str
     status: int | None = None
@@ -78,18 +88,27 @@ def _frame(payload: bytearray) -> bytes:
 
 
 def encode_handshake_request(request: HandshakeRequest) -> bytes:
-    """The complete handshake frame (length prefix included)."""
+    """The complete handshake frame (length prefix included).
+
+    Credentials are counted in UTF-8 bytes, as the server reads them
+    (pyignite counts characters: fact sheet §9 pitfall 7).
+    """
     version = request.version
     if version not in SUPPORTED_VERSIONS:
         raise ValueError(f"unsupported protocol version {version}")
     if Feature.ALL_AFFINITY_MAPPINGS in request.features:
         raise ValueError("feature 13 (ALL_AFFINITY_MAPPINGS) must never be negotiated")
+    if (request.username is None) != (request.password is None):
+        raise ValueError("give both a username and a password, or neither")
+    if request.username is not None and version < V1_1:
+        raise ValueError(f"credentials need protocol 1.1.0, asked for {version}")
     payload = bytearray(_HEAD.pack(HANDSHAKE_CODE, *version, request.client_type))
     if version >= V1_7:
         write_value(payload, encode_features(request.features))
         if Feature.USER_ATTRIBUTES in request.features:
-            write_value(payload, request.user_attributes)
-    if version >= V1_1 and request.username is not None:
+            attributes = request.user_attributes
+            write_value(payload, None if attributes is None else dict(attributes))
+    if request.username is not None:
         write_string(payload, request.username)
         write_string(payload, request.password)
     return _frame(payload)
@@ -107,21 +126,52 @@ def decode_handshake_request(payload: bytes | memoryview) -> HandshakeRequest:
     features: frozenset[int] = frozenset()
     attributes = None
     username = password = None
-    if version >= V1_7 and pos < len(view):
+    if version >= V1_7:
         raw, pos = read_value(view, pos)
-        if not isinstance(raw, bytes):
+        if raw is not None and not isinstance(raw, bytes):
             raise ProtocolError("handshake features must be a byte array")
-        features = decode_features(raw)
+        features = decode_features(raw or b"")
         if Feature.USER_ATTRIBUTES in features:
             attributes, pos = read_value(view, pos)
             if attributes is not None and not isinstance(attributes, dict):
                 raise ProtocolError("handshake user attributes must be a map")
+    # The server reads credentials only if bytes remain (fact sheet §2.1).
     if version >= V1_1 and pos < len(view):
         username, pos = read_string(view, pos)
         password, pos = read_string(view, pos)
     if pos != len(view):
         raise ProtocolError(f"{len(view) - pos} unexpected bytes after the handshake")
     return HandshakeRequest(version, features, username, password, attributes, client_type)
+
+
+def accept_handshake(
+    request: HandshakeRequest,
+    server_features: frozenset[int],
+    credentials: tuple[str, str] | None = None,
+) -> ProtocolContext | HandshakeFailure:
+    """Server side: the context to serve, or the failure to answer (fact sheet §2.3).
+
+    Bad client type -> version 0.0.0; unsupported version -> the latest one
+    and "Unsupported version: x.y.z"; wrong or missing credentials (when the
+    server has some) -> 0.0.0 and status 2000.
+    """
+    if request.client_type != CLIENT_TYPE_THIN:
+        return HandshakeFailure(
+            NO_VERSION, f"Unsupported client type: {request.client_type}", StatusCode.FAILED
+        )
+    if request.version not in SUPPORTED_VERSIONS:
+        return HandshakeFailure(
+            LATEST, f"Unsupported version: {request.version}", StatusCode.FAILED
+        )
+    if credentials is not None:
+        if request.username is None:
+            message = "Unauthenticated sessions are prohibited."
+            return HandshakeFailure(NO_VERSION, message, StatusCode.AUTH_FAILED)
+        if (request.username, request.password) != credentials:
+            message = f"The user name or password is incorrect [userName={request.username}]"
+            return HandshakeFailure(NO_VERSION, message, StatusCode.AUTH_FAILED)
+    features = request.features & server_features if request.version >= V1_7 else frozenset()
+    return ProtocolContext(request.version, frozenset(features))
 
 
 def encode_handshake_success(context: ProtocolContext, node_id: uuid.UUID) -> bytes:
@@ -142,7 +192,7 @@ def encode_handshake_failure(
     payload += _VERSION.pack(*server_version)
     write_string(payload, message)
     if requested >= V1_1:
-        payload += _I32.pack(status)
+        payload += I32.pack(status)
     return _frame(payload)
 
 
@@ -152,7 +202,7 @@ def decode_handshake_response(
     """Client side: parse the server's answer to a handshake sent with ``requested``."""
     view = memoryview(payload)
     expect(view, 0, 1)
-    if view[0]:
+    if view[0] == 1:
         pos = 1
         features: frozenset[int] = frozenset()
         node_id = None
@@ -163,25 +213,51 @@ def decode_handshake_response(
             features = decode_features(raw)
         if requested >= V1_4:
             node_id, pos = read_uuid(view, pos)
+            if node_id is None:
+                raise ProtocolError("handshake success without a node id")
+        if pos != len(view):
+            raise ProtocolError(f"{len(view) - pos} unexpected bytes after the handshake answer")
         return HandshakeSuccess(features, node_id)
+    if view[0] != 0:
+        raise ProtocolError(f"handshake answer starts with {view[0]}, expected 0 or 1")
     expect(view, 1, _VERSION.size)
     server_version = ProtocolVersion(*_VERSION.unpack_from(view, 1))
     message, pos = read_string(view, 1 + _VERSION.size)
     status = None
-    if pos + 4 <= len(view):
-        (status,) = _I32.unpack_from(view, pos)
+    if requested >= V1_1 and pos < len(view):
+        expect(view, pos, 4)
+        (status,) = I32.unpack_from(view, pos)
+        pos += 4
+    if pos != len(view):
+        raise ProtocolError(f"{len(view) - pos} unexpected bytes after the handshake failure")
     return HandshakeFailure(server_version, message or "", status)
 
 
-def next_handshake_version(proposed: ProtocolVersion, failure: HandshakeFailure) -> ProtocolVersion:
+def client_context(request: HandshakeRequest, success: HandshakeSuccess) -> ProtocolContext:
+    """Client side: the context a successful handshake settled."""
+    features = success.features if request.version >= V1_7 else frozenset()
+    return ProtocolContext(request.version, features)
+
+
+def next_handshake_version(
+    proposed: ProtocolVersion, failure: HandshakeFailure, *, credentials: bool = False
+) -> ProtocolVersion:
     """The version to retry with after ``failure``, or raise: never a retry loop.
 
-    Authentication failures and servers that answer with the version just
-    proposed (or one we do not speak) end the negotiation.
+    Stops on an authentication failure (AuthenticationError), and with
+    HandshakeError when the server answers with the version just proposed
+    (e.g. thin clients disabled), with one we do not speak, with a newer one
+    (which could ping-pong), or with one below 1.1.0 while credentials must
+    be sent (fact sheet §2.4; pyignite loops forever on the second case).
     """
-    if failure.status == StatusCode.AUTH_FAILED:
-        raise AuthenticationError(failure.message, tuple(failure.server_version), failure.status)
     server = failure.server_version
-    if server == proposed or server not in SUPPORTED_VERSIONS or server > proposed:
+    if failure.status == StatusCode.AUTH_FAILED:
+        raise AuthenticationError(failure.message, tuple(server), failure.status)
+    if (
+        server == proposed
+        or server not in SUPPORTED_VERSIONS
+        or server > proposed
+        or (credentials and server < V1_1)
+    ):
         raise HandshakeError(failure.message, tuple(server), failure.status)
     return server

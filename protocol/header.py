@@ -1,40 +1,60 @@
-"""Request and response headers (fact sheet §1.2, §1.3), client and server side."""
+"""Request and response headers (fact sheet §1.2, §1.3), client and server side.
+
+Requests: ``i32 len, i16 op code, i64 request id``. Responses before 1.4.0:
+``i32 len, i64 request id, i32 status [, String message]``; from 1.4.0:
+``i32 len, i64 request id, i16 flags`` then, per flag, the topology version
+(i64 major, i32 minor), the notification op code (i16), and on error the
+status (i32) and message (String).
+"""
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from protocol.context import ProtocolContext
 from protocol.errors import ProtocolError, ServerError
 from protocol.framing import LENGTH
 from protocol.opcodes import ResponseFlag
 from protocol.values import read_string, write_string
-from protocol.wire import I16, I32, I64, take
+from protocol.wire import I16, I32, I64, finish, take
 
 __all__ = [
+    "REQUEST_HEADER_SIZE",
     "RequestHeader",
     "ResponseHeader",
     "begin_request",
     "begin_response",
+    "decode_empty",
     "decode_request_header",
     "decode_response_header",
     "encode_error_response",
+    "encode_response_header",
     "finish_frame",
+    "patch_request_id",
 ]
 
-_REQUEST = struct.Struct("<iHq")  # length placeholder, op code, request id
+T = TypeVar("T")
+
+_REQUEST = struct.Struct("<ihq")  # length placeholder, op code, request id
 _REQUEST_HEAD = struct.Struct("<hq")
+_REQUEST_ID_OFFSET = 6  # from the frame start: i32 length, i16 op code
 _LEGACY_RESPONSE = struct.Struct("<iqi")  # length, request id, status
 _FLAGS_RESPONSE = struct.Struct("<iqh")  # length, request id, flags
 _TOPOLOGY = struct.Struct("<qi")
 _ERROR = int(ResponseFlag.ERROR)
 _TOPOLOGY_CHANGED = int(ResponseFlag.AFFINITY_TOPOLOGY_CHANGED)
 _NOTIFICATION = int(ResponseFlag.NOTIFICATION)
+_KNOWN_FLAGS = _ERROR | _TOPOLOGY_CHANGED | _NOTIFICATION
+REQUEST_HEADER_SIZE = _REQUEST.size
 
 
 @dataclass(frozen=True, slots=True)
 class RequestHeader:
+    """A decoded request header; the body starts at ``body_offset`` of the payload."""
+
     op_code: int
     request_id: int
     body_offset: int
@@ -42,7 +62,13 @@ class RequestHeader:
 
 @dataclass(frozen=True, slots=True)
 class ResponseHeader:
-    """A decoded response header; the body starts at ``body_offset`` of the payload."""
+    """A decoded response header; the body starts at ``body_offset`` of the payload.
+
+    ``topology_version`` is ``(major, minor)`` when the server flagged an
+    affinity topology change (the first response of every connection does),
+    ``notification_op`` the op code of a server push (its ``request_id`` is
+    then a resource id).
+    """
 
     request_id: int
     status: int = 0
@@ -51,10 +77,25 @@ class ResponseHeader:
     notification_op: int | None = None
     body_offset: int = 0
 
+    @property
+    def ok(self) -> bool:
+        return self.status == 0
+
     def raise_for_status(self) -> None:
         """Raise :class:`ServerError` if the server reported an error."""
         if self.status:
             raise ServerError(self.status, self.message)
+
+    def decode_body(
+        self, payload: memoryview, decoder: Callable[..., T], *args: Any, **kwargs: Any
+    ) -> T:
+        """``decoder(payload, body_offset, ...)``, or ServerError for an error status."""
+        if self.status:
+            raise ServerError(self.status, self.message)
+        return decoder(payload, self.body_offset, *args, **kwargs)
+
+
+# -- requests ---------------------------------------------------------------------------
 
 
 def begin_request(buf: bytearray, op_code: int, request_id: int) -> int:
@@ -69,10 +110,51 @@ def finish_frame(buf: bytearray, start: int) -> None:
     LENGTH.pack_into(buf, start, len(buf) - start - 4)
 
 
+def patch_request_id(buf: bytearray, request_id: int, start: int = 0) -> None:
+    """Give an encoded request frame (at ``start``) a new request id, e.g. to resend it."""
+    I64.pack_into(buf, start + _REQUEST_ID_OFFSET, request_id)
+
+
 def decode_request_header(payload: memoryview) -> RequestHeader:
-    """Server side: op code and request id of a request payload."""
+    """Server side: op code and request id of a request payload (after the length)."""
     (op_code, request_id), pos = take(_REQUEST_HEAD, payload, 0)
     return RequestHeader(op_code & 0xFFFF, request_id, pos)
+
+
+# -- responses, server side ---------------------------------------------------------------
+
+
+def encode_response_header(
+    buf: bytearray,
+    context: ProtocolContext,
+    request_id: int,
+    topology_version: tuple[int, int] | None = None,
+    error: ServerError | tuple[int, str | None] | None = None,
+) -> int:
+    """Append a response header; returns the frame start for :func:`finish_frame`.
+
+    With ``error`` (a ServerError or ``(status, message)``) the header is the
+    whole message: call ``finish_frame`` without writing a body. Protocols
+    before 1.4.0 have no topology field; ``topology_version`` is ignored there.
+    """
+    start = len(buf)
+    status, message = 0, None
+    if error is not None:
+        status, message = (error.status, error.message) if isinstance(error, ServerError) else error
+        if not status:
+            raise ValueError("an error response needs a non-zero status")
+    if not context.flags_header:
+        buf += _LEGACY_RESPONSE.pack(0, request_id, status)
+    else:
+        flags = (_ERROR if status else 0) | (_TOPOLOGY_CHANGED if topology_version else 0)
+        buf += _FLAGS_RESPONSE.pack(0, request_id, flags)
+        if topology_version is not None:
+            buf += _TOPOLOGY.pack(*topology_version)
+        if status:
+            buf += I32.pack(status)
+    if status:
+        write_string(buf, message)
+    return start
 
 
 def begin_response(
@@ -81,17 +163,8 @@ def begin_response(
     request_id: int,
     topology_version: tuple[int, int] | None = None,
 ) -> int:
-    """Server side: append a success header (with the topology flag when given)."""
-    start = len(buf)
-    if not context.flags_header:
-        buf += _LEGACY_RESPONSE.pack(0, request_id, 0)
-        return start
-    if topology_version is None:
-        buf += _FLAGS_RESPONSE.pack(0, request_id, 0)
-    else:
-        buf += _FLAGS_RESPONSE.pack(0, request_id, _TOPOLOGY_CHANGED)
-        buf += _TOPOLOGY.pack(*topology_version)
-    return start
+    """Server side: append a success header; returns the frame start."""
+    return encode_response_header(buf, context, request_id, topology_version)
 
 
 def encode_error_response(
@@ -99,35 +172,34 @@ def encode_error_response(
     context: ProtocolContext,
     request_id: int,
     status: int,
-    message: str,
+    message: str | None,
     topology_version: tuple[int, int] | None = None,
 ) -> None:
     """Server side: a complete error response frame."""
-    start = len(buf)
-    if context.flags_header:
-        flags = _ERROR | (_TOPOLOGY_CHANGED if topology_version is not None else 0)
-        buf += _FLAGS_RESPONSE.pack(0, request_id, flags)
-        if topology_version is not None:
-            buf += _TOPOLOGY.pack(*topology_version)
-        buf += I32.pack(status)
-    else:
-        buf += _LEGACY_RESPONSE.pack(0, request_id, status)
-    write_string(buf, message)
+    start = encode_response_header(buf, context, request_id, topology_version, (status, message))
     finish_frame(buf, start)
 
 
+# -- responses, client side ---------------------------------------------------------------
+
+
 def decode_response_header(context: ProtocolContext, payload: memoryview) -> ResponseHeader:
-    """Client side: parse the header of a response payload (after the length prefix)."""
+    """Client side: parse the header of a response payload (after the length prefix).
+
+    Never raises ServerError: an error status is in the header, so a caller
+    can still observe its topology version; ``raise_for_status`` or
+    ``decode_body`` raise it.
+    """
+    (request_id,), pos = take(I64, payload, 0)
     if not context.flags_header:
-        (request_id,), pos = take(I64, payload, 0)
         (status,), pos = take(I32, payload, pos)
         message = None
         if status:
             message, pos = read_string(payload, pos)
+            finish(payload, pos, "an error response")
         return ResponseHeader(request_id, status, message, body_offset=pos)
-    (request_id,), pos = take(I64, payload, 0)
     (flags,), pos = take(I16, payload, pos)
-    if flags & ~(_ERROR | _TOPOLOGY_CHANGED | _NOTIFICATION):
+    if flags & ~_KNOWN_FLAGS:
         raise ProtocolError(f"unknown response flags 0x{flags & 0xFFFF:04x}")
     topology = None
     notification = None
@@ -137,9 +209,16 @@ def decode_response_header(context: ProtocolContext, payload: memoryview) -> Res
         topology, pos = take(_TOPOLOGY, payload, pos)
     if flags & _NOTIFICATION:
         (notification,), pos = take(I16, payload, pos)
+        notification &= 0xFFFF
     if flags & _ERROR:
         (status,), pos = take(I32, payload, pos)
         message, pos = read_string(payload, pos)
         if status == 0:
             raise ProtocolError("error flag set with status 0")
+        finish(payload, pos, "an error response")
     return ResponseHeader(request_id, status, message, topology, notification, pos)
+
+
+def decode_empty(view: memoryview, pos: int) -> None:
+    """Body of operations that answer nothing (PUT, CLEAR, TX_END, ...)."""
+    finish(view, pos, "an empty response body")

@@ -8,7 +8,12 @@ __all__ = ["CacheFlag", "Feature", "OpCode", "PeekMode", "ResponseFlag"]
 
 
 class OpCode(IntEnum):
-    """Operation codes (server ``ClientMessageParser``, fact sheet §3.1)."""
+    """Operation codes (server ``ClientMessageParser``, fact sheet §3.1).
+
+    The whole table, so that logs can name any code; which of them this
+    package encodes is listed in docs/protocol.md. The atomic-long and set
+    ranges (9000-9023) are left out.
+    """
 
     RESOURCE_CLOSE = 0
     HEARTBEAT = 1
@@ -35,6 +40,10 @@ class OpCode(IntEnum):
     CACHE_REMOVE_ALL = 1019
     CACHE_GET_SIZE = 1020
     CACHE_LOCAL_PEEK = 1021
+    CACHE_PUT_ALL_CONFLICT = 1022
+    CACHE_REMOVE_ALL_CONFLICT = 1023
+    CACHE_INVOKE = 1024
+    CACHE_INVOKE_ALL = 1025
     CACHE_GET_NAMES = 1050
     CACHE_CREATE_WITH_NAME = 1051
     CACHE_GET_OR_CREATE_WITH_NAME = 1052
@@ -50,17 +59,32 @@ class OpCode(IntEnum):
     QUERY_SQL_CURSOR_GET_PAGE = 2003
     QUERY_SQL_FIELDS = 2004
     QUERY_SQL_FIELDS_CURSOR_GET_PAGE = 2005
+    QUERY_CONTINUOUS = 2006
+    QUERY_CONTINUOUS_EVENT = 2007
+    QUERY_INDEX = 2008
+    QUERY_INDEX_CURSOR_GET_PAGE = 2009
     BINARY_TYPE_NAME_GET = 3000
     BINARY_TYPE_NAME_PUT = 3001
     BINARY_TYPE_GET = 3002
     BINARY_TYPE_PUT = 3003
+    BINARY_CONFIGURATION_GET = 3004
     TX_START = 4000
     TX_END = 4001
     CLUSTER_GET_STATE = 5000
     CLUSTER_CHANGE_STATE = 5001
+    CLUSTER_CHANGE_WAL_STATE = 5002
+    CLUSTER_GET_WAL_STATE = 5003
     CLUSTER_GROUP_GET_NODE_IDS = 5100
     CLUSTER_GROUP_GET_NODE_INFO = 5101
     CLUSTER_GROUP_GET_NODE_ENDPOINTS = 5102
+    COMPUTE_TASK_EXECUTE = 6000
+    COMPUTE_TASK_FINISHED = 6001
+    SERVICE_INVOKE = 7000
+    SERVICE_GET_DESCRIPTORS = 7001
+    SERVICE_GET_DESCRIPTOR = 7002
+    SERVICE_GET_TOPOLOGY = 7003
+    DATA_STREAMER_START = 8000
+    DATA_STREAMER_ADD_DATA = 8001
 
 
 class ResponseFlag(IntFlag):

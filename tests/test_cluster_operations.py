@@ -10,20 +10,31 @@ from collections import OrderedDict
 import pytest
 from pyignite import Client, GenericObjectMeta
 from pyignite.datatypes import (
+    BinaryEnumObject,
     BoolArrayObject,
     ByteArrayObject,
     ByteObject,
+    CharArrayObject,
     CharObject,
     CollectionObject,
+    DateArrayObject,
+    DateObject,
+    DecimalArrayObject,
     DoubleArrayObject,
+    EnumObject,
+    FloatArrayObject,
     FloatObject,
     IntArrayObject,
     IntObject,
     LongArrayObject,
     MapObject,
+    ObjectArrayObject,
+    ShortArrayObject,
     ShortObject,
     String,
     StringArrayObject,
+    TimeArrayObject,
+    TimestampArrayObject,
     TimestampObject,
     UUIDArrayObject,
 )
@@ -76,7 +87,23 @@ VALUES = [
     (["a", None, "b"], StringArrayObject),
     ([uuid.UUID(int=1), None], UUIDArrayObject),
     ((1, [1, "a"]), CollectionObject),
+    ((3, [1, 2]), CollectionObject),
     ((1, {"a": 1, "b": "x"}), MapObject),
+    ((2, {"z": [1, 2], "a": None}), MapObject),
+    ((-1, [1, "two", 3.0, None]), ObjectArrayObject),
+    (datetime.datetime(1999, 12, 31, 23, 59, 59, 999000), DateObject),
+    ((123, 4), EnumObject),
+    ((123, 4), BinaryEnumObject),
+    ([decimal.Decimal("1.5"), decimal.Decimal("-123456789012345678901234.5")], DecimalArrayObject),
+    ([datetime.datetime(2001, 2, 3, 4, 5, 6)], DateArrayObject),
+    ([(datetime.datetime(2001, 2, 3, 4, 5, 6), 7)], TimestampArrayObject),
+    ([datetime.timedelta(seconds=5)], TimeArrayObject),
+    ([1, -2], ShortArrayObject),
+    ([0.5, 2.0], FloatArrayObject),
+    (["a", "é"], CharArrayObject),
+    (decimal.Decimal("12345678901234567890.000001"), None),
+    ("", None),
+    (b"", ByteArrayObject),
 ]
 
 
@@ -188,6 +215,8 @@ def test_sizes_by_peek_mode_count_backups(client) -> None:
     assert cache.get_size(PeekModes.PRIMARY) == 50
     assert cache.get_size(PeekModes.BACKUP) == 50  # backups=1 on this cluster
     assert cache.get_size(PeekModes.ALL) == 100
+    assert cache.get_size(PeekModes.ONHEAP) == 100
+    assert cache.get_size([PeekModes.PRIMARY, PeekModes.BACKUP]) == 100
 
 
 def test_scan_pages_and_partitions(client) -> None:
@@ -211,15 +240,57 @@ def test_cache_management(client) -> None:
     assert settings[PROP_BACKUPS_NUMBER] == 2
     created.destroy()
     assert "managed" not in client.get_cache_names()
+    replicated = client.create_cache(
+        {PROP_NAME: "everywhere", PROP_CACHE_MODE: CacheMode.REPLICATED}
+    )
+    assert replicated.settings[PROP_CACHE_MODE] == CacheMode.REPLICATED
+    assert replicated.settings[PROP_BACKUPS_NUMBER] == 2**31 - 1  # Ignite's "on every node"
 
 
-def test_cluster_state(client) -> None:
+def test_cluster_state() -> None:
     from pyignite.datatypes import ClusterState
 
-    cluster = client.get_cluster()
-    assert cluster.get_state() == ClusterState.ACTIVE
-    cluster.set_state(ClusterState.INACTIVE)
-    assert cluster.get_state() == ClusterState.INACTIVE
-    with pytest.raises(CacheError, match="inactive"):
-        client.get_or_create_cache("ops").get(1)
-    cluster.set_state(ClusterState.ACTIVE)
+    with LocalCluster(nodes=2) as cluster:
+        client = Client(timeout=10)
+        with client.connect(cluster.endpoints):
+            cache = client.get_or_create_cache("state")
+            cache.put(1, 1)
+            state = client.get_cluster()
+            assert state.get_state() == ClusterState.ACTIVE
+            state.set_state(ClusterState.ACTIVE_READ_ONLY)
+            assert state.get_state() == ClusterState.ACTIVE_READ_ONLY
+            assert cache.get(1) == 1
+            with pytest.raises(CacheError, match="read-only"):
+                cache.put(2, 2)
+            state.set_state(ClusterState.INACTIVE)
+            assert state.get_state() == ClusterState.INACTIVE
+            with pytest.raises(CacheError, match="inactive"):
+                cache.get(1)
+            state.set_state(ClusterState.ACTIVE)
+            assert cache.get(1) is None  # deactivation drops in-memory data, as in Ignite
+            assert cluster.topology_version == (2, 4)  # 1 cache + 3 state changes
+
+
+def test_transactions_commit_and_roll_back(client) -> None:
+    from pyignite.datatypes.cache_config import CacheAtomicityMode
+    from pyignite.datatypes.prop_codes import PROP_CACHE_ATOMICITY_MODE
+
+    cache = client.get_or_create_cache(
+        {PROP_NAME: "tx", PROP_CACHE_ATOMICITY_MODE: CacheAtomicityMode.TRANSACTIONAL}
+    )
+    cache.put(1, "before")
+    with client.tx_start() as tx:
+        cache.put(1, "committed")
+        cache.put_all({2: "x", 3: "y"})
+        assert cache.get(1) == "committed"  # the transaction sees its own writes
+        tx.commit()
+    assert cache.get_all([1, 2, 3]) == {1: "committed", 2: "x", 3: "y"}
+    with client.tx_start():
+        cache.remove_key(1)
+        cache.put(4, "z")
+    # Leaving the block without commit rolls back.
+    assert cache.get(1) == "committed"
+    assert cache.get(4) is None
+    atomic = client.get_or_create_cache("not-tx")
+    with client.tx_start(), pytest.raises(CacheError, match="ATOMIC"):
+        atomic.put(1, 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import uuid
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -14,7 +15,7 @@ from ignite_router.testing.state import ClusterModel
 __all__ = ["LocalCluster", "NodeInfo"]
 
 T = TypeVar("T")
-STAT_NAMES = ("requests", "key_requests", "forwarded")
+CALL_TIMEOUT = 60.0  # seconds an API call waits for the cluster's thread
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class NodeInfo:
     """A snapshot of one node as clients see it."""
 
     consistent_id: str
-    node_id: Any
+    node_id: uuid.UUID
     port: int
     alive: bool
 
@@ -32,7 +33,9 @@ class LocalCluster:
 
     Placement, backups, rebalancing and affinity topology versions follow
     Ignite (see docs/testing.md); a key request that reaches a node which is
-    not the key's primary is served and counted as ``forwarded``.
+    not the key's primary is served and counted as ``forwarded``. The nodes
+    run on an event loop in a background thread; every method may be called
+    from any other thread (it waits until the loop has done the work).
     """
 
     def __init__(
@@ -43,13 +46,19 @@ class LocalCluster:
         consistent_ids: Sequence[str] | None = None,
         host: str = "127.0.0.1",
         base_port: int | None = None,
+        credentials: tuple[str, str] | None = None,
     ) -> None:
         if nodes < 1:
             raise ValueError("a cluster needs at least one node")
         ids = list(consistent_ids) if consistent_ids else [f"node-{i}" for i in range(nodes)]
-        if len(ids) != nodes or len(set(ids)) != nodes:
-            raise ValueError("consistent_ids must be distinct, one per node")
+        if len(ids) != nodes or len(set(ids)) != nodes or not all(ids):
+            raise ValueError("consistent_ids must be distinct and non-empty, one per node")
+        if base_port is not None and not 0 < base_port <= 65536 - nodes:
+            raise ValueError(f"base_port {base_port} leaves no room for {nodes} ports")
+        if credentials is not None and len(credentials) != 2:
+            raise ValueError("credentials must be a (username, password) pair")
         self.host = host
+        self.credentials = tuple(credentials) if credentials is not None else None
         self._base_port = base_port
         ports = [base_port + i if base_port else 0 for i in range(nodes)]
         self._model = ClusterModel(ids, ports, partitions, backups)
@@ -63,13 +72,14 @@ class LocalCluster:
         """Start the event-loop thread and every node."""
         if self._loop is not None:
             raise RuntimeError("cluster already started")
-        self._loop = asyncio.new_event_loop()
+        loop = asyncio.new_event_loop()
+        self._loop = loop
         ready = threading.Event()
 
         def run() -> None:
-            asyncio.set_event_loop(self._loop)
-            self._loop.call_soon(ready.set)
-            self._loop.run_forever()
+            asyncio.set_event_loop(loop)
+            loop.call_soon(ready.set)
+            loop.run_forever()
 
         self._thread = threading.Thread(target=run, name="ignite-local-cluster", daemon=True)
         self._thread.start()
@@ -83,16 +93,25 @@ class LocalCluster:
         return self
 
     def close(self) -> None:
-        """Stop every node and the event-loop thread."""
-        if self._loop is None:
+        """Stop every node and the event-loop thread (idempotent)."""
+        loop = self._loop
+        if loop is None:
             return
-        for server in self._servers:
-            self._run(server.stop(abrupt=False))
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._loop.close()
-        self._loop = None
+
+        async def stop_all() -> None:
+            for server in self._servers:
+                await server.stop(abrupt=False)
+            for node in self._model.nodes:
+                node.alive = False
+
+        try:
+            self._run(stop_all())
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            if self._thread is not None:
+                self._thread.join(timeout=10)
+            loop.close()
+            self._loop = None
 
     def __enter__(self) -> LocalCluster:
         return self.start()
@@ -104,7 +123,8 @@ class LocalCluster:
 
     @property
     def endpoints(self) -> list[tuple[str, int]]:
-        return [(self.host, node.port) for node in self._model.nodes]
+        """``(host, port)`` of every node, in node order (dead ones included)."""
+        return self._call(lambda: [(self.host, node.port) for node in self._model.nodes])
 
     @property
     def nodes(self) -> list[NodeInfo]:
@@ -116,16 +136,17 @@ class LocalCluster:
 
     @property
     def topology_version(self) -> tuple[int, int]:
+        """``(major, minor)``: major +1 per node join or leave, minor +1 per cache change."""
         return self._call(lambda: self._model.version)
 
     def stats(self) -> list[dict[str, int]]:
-        """Per node: requests, key requests and key requests it had to forward."""
-        return self._call(lambda: [dict(node.stats) for node in self._model.nodes])
+        """Per node: requests, key_requests, forwarded, connections, errors."""
+        return self._call(lambda: [node.stats.as_dict() for node in self._model.nodes])
 
     def reset_stats(self) -> None:
         def reset() -> None:
             for node in self._model.nodes:
-                node.stats.update(dict.fromkeys(STAT_NAMES, 0))
+                node.stats.reset()
 
         self._call(reset)
 
@@ -136,7 +157,7 @@ class LocalCluster:
     # -- topology changes ------------------------------------------------------------
 
     def kill_node(self, index: int) -> None:
-        """Abrupt failure: connections reset, the node's data lost."""
+        """Abrupt failure: connections reset (SO_LINGER 0), the node's copies lost."""
         self._run(self._stop_node(index, abrupt=True))
 
     def stop_node(self, index: int) -> None:
@@ -152,9 +173,8 @@ class LocalCluster:
 
         async def add() -> int:
             index = len(self._model.nodes)
-            name = consistent_id or f"node-{index}"
             port = self._base_port + index if self._base_port else 0
-            self._model.add_node(name, port)
+            self._model.add_node(consistent_id or f"node-{index}", port)
             await self._start_node(index)
             return index
 
@@ -164,32 +184,33 @@ class LocalCluster:
 
     def set_latency(self, index: int, seconds: float) -> None:
         """Delay every response of node ``index`` by ``seconds``."""
-        self._call(lambda: setattr(self._servers[index], "latency", max(0.0, seconds)))
+        if seconds < 0:
+            raise ValueError("latency cannot be negative")
+        self._call(lambda: setattr(self._server(index), "latency", float(seconds)))
 
     def hang_node(self, index: int) -> None:
-        """Node ``index`` keeps accepting and reading but never answers."""
-        self._call(lambda: setattr(self._servers[index], "hung", True))
+        """Node ``index`` keeps accepting and reading but answers nothing until healed."""
+        self._call(lambda: setattr(self._server(index), "hung", True))
 
     def heal_node(self, index: int) -> None:
-        """Undo :meth:`hang_node` and :meth:`set_latency`."""
-
-        def heal() -> None:
-            self._servers[index].hung = False
-            self._servers[index].latency = 0.0
-
-        self._call(heal)
+        """Undo :meth:`hang_node` (held requests are answered now) and :meth:`set_latency`."""
+        self._call(lambda: self._server(index).heal())
 
     # -- internals ---------------------------------------------------------------------
+
+    def _server(self, index: int) -> NodeServer:
+        if not 0 <= index < len(self._servers):
+            raise IndexError(f"no node {index}")
+        return self._servers[index]
 
     async def _start_node(self, index: int) -> None:
         node = self._model.nodes[index]
         if node.alive:
             raise RuntimeError(f"node {index} is already running")
         while len(self._servers) <= index:
-            self._servers.append(NodeServer(self._model, len(self._servers), self.host))
-        server = self._servers[index]
-        node.port = await server.start(node.port)
-        node.stats = dict.fromkeys(STAT_NAMES, 0)
+            server = NodeServer(self._model, len(self._servers), self.host, self.credentials)
+            self._servers.append(server)
+        node.port = await self._servers[index].start(node.port)
         self._model.join(index)
 
     async def _stop_node(self, index: int, abrupt: bool) -> None:
@@ -200,12 +221,19 @@ class LocalCluster:
         await self._servers[index].stop(abrupt)
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        if self._loop is None:
+        loop = self._loop
+        if loop is None:
             coroutine.close()
-            raise RuntimeError("cluster is not running")
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=60)
+            raise RuntimeError("cluster is not running (use start() or a with block)")
+        if threading.current_thread() is self._thread:
+            coroutine.close()
+            raise RuntimeError("LocalCluster methods cannot be called from its own event loop")
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout=CALL_TIMEOUT)
 
     def _call(self, function: Callable[[], T]) -> T:
+        if self._loop is None:
+            return function()  # not running: nothing else touches the model
+
         async def call() -> T:
             return function()
 

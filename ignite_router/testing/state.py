@@ -2,8 +2,9 @@
 
 Pure bookkeeping with no I/O, driven by the server (one event-loop thread).
 Placement follows Ignite: partitions go to owners by ``affinity.assign`` over
-the consistent ids of the live nodes; every owner stores its own copy; a node
-that leaves takes its copies with it and the remaining owners rebalance.
+the consistent ids of the live nodes (node ids break ties); every owner keeps
+its own copy; a node that leaves takes its copies with it and the remaining
+owners rebalance onto the new ones at once (no rebalancing window).
 """
 
 from __future__ import annotations
@@ -15,12 +16,40 @@ from typing import Any
 
 from affinity import IgniteType, assign, field_id, java_hash, partition_function, type_id
 from protocol.messages.cache_config import CacheMode, CacheProperty
+from protocol.messages.cluster import ClusterState
 from protocol.values import BinaryTypeRegistry, ComplexObject, read_value
+from protocol.wire import I32
 
-__all__ = ["CacheState", "ClusterModel", "NodeState"]
+__all__ = ["CacheState", "ClusterModel", "NodeState", "NodeStats"]
 
-REPLICATED_PARTITIONS = 512  # Ignite's default for replicated caches
-Store = dict[int, dict[bytes, bytes]]  # partition -> raw key -> raw value
+REPLICATED_PARTITIONS = 512  # Ignite's default for replicated caches (fact sheet §7.1)
+REPLICATED_BACKUPS = 2**31 - 1  # Integer.MAX_VALUE: what Ignite reports for replicated caches
+ATOMIC = 1  # CACHE_ATOMICITY_MODE values: 0 TRANSACTIONAL, 1 ATOMIC (the default)
+HISTORY_SIZE = 1000  # topology versions remembered for endpoint discovery (OP 5102)
+_MEMO_LIMIT = 1 << 20  # raw keys whose partition is remembered per cache
+_COMPLEX_OBJECT = 0x67
+_HINTS = {int(t): t for t in IgniteType}
+
+Store = dict[bytes, bytes]  # raw key -> raw value, one partition on one node
+
+
+class NodeStats:
+    """Per-node counters, cheap to bump on the hot path."""
+
+    __slots__ = ("connections", "errors", "forwarded", "key_requests", "requests")
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.requests = 0  # every request after the handshake
+        self.key_requests = 0  # single-key operations (the ones clients route by key)
+        self.forwarded = 0  # key requests for which this node is not the primary
+        self.connections = 0  # connections accepted
+        self.errors = 0  # requests answered with an error status
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in sorted(self.__slots__)}
 
 
 @dataclass
@@ -31,30 +60,40 @@ class NodeState:
     port: int
     node_id: uuid.UUID = field(default_factory=uuid.uuid4)
     alive: bool = False
-    data: dict[int, Store] = field(default_factory=dict)  # cache id -> partitions
-    stats: dict[str, int] = field(default_factory=dict)
+    order: int = 0  # the topology version its last join made (Ignite's node order)
+    data: dict[int, dict[int, Store]] = field(default_factory=dict)  # cache -> part -> store
+    stats: NodeStats = field(default_factory=NodeStats)
 
 
 @dataclass
 class CacheState:
+    """A cache: configuration, owners and copies of every partition."""
+
     name: str
     cache_id: int
     properties: dict[int, Any]
     partitions: int
     backups: int
     replicated: bool
-    key_config: dict[int, int]
-    owners: list[tuple[int, ...]] = field(default_factory=list)  # partition -> node indices
-    partition_of: Callable[[int], int] = field(init=False, repr=False)
+    transactional: bool
+    key_config: dict[int, int]  # key type id -> affinity field id
+    owners: list[tuple[int, ...]] = field(default_factory=list)  # part -> node indices
+    copies: list[list[Store]] = field(default_factory=list)  # part -> owners' stores
+    primaries: tuple[int, ...] = ()  # part -> primary node index: the client-visible mapping
+    partition_of_hash: Callable[[int], int] = field(init=False, repr=False)
+    partition_memo: dict[bytes, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self.partition_of = partition_function(self.partitions)
+        self.partition_of_hash = partition_function(self.partitions)
 
 
 class ClusterModel:
     """Everything the nodes share: membership, caches, data and the topology version."""
 
     def __init__(self, consistent_ids: list[str], ports: list[int], partitions: int, backups: int):
+        partition_function(partitions)  # validates the count
+        if backups < 0:
+            raise ValueError(f"backups must be >= 0, got {backups}")
         self.nodes = [NodeState(cid, port) for cid, port in zip(consistent_ids, ports, strict=True)]
         self.default_partitions = partitions
         self.default_backups = backups
@@ -63,7 +102,8 @@ class ClusterModel:
         self.type_names: dict[tuple[int, int], str] = {}
         self.major = 0
         self.minor = 0
-        self.active = True
+        self.state = ClusterState.ACTIVE
+        self.history: dict[int, tuple[tuple[uuid.UUID, int], ...]] = {}
 
     # -- topology ----------------------------------------------------------------
 
@@ -74,66 +114,98 @@ class ClusterModel:
     def alive_indices(self) -> list[int]:
         return [i for i, node in enumerate(self.nodes) if node.alive]
 
+    def add_node(self, consistent_id: str, port: int) -> int:
+        if any(node.consistent_id == consistent_id for node in self.nodes):
+            raise ValueError(f"consistent id {consistent_id!r} is already taken")
+        self.nodes.append(NodeState(consistent_id, port))
+        return len(self.nodes) - 1
+
     def join(self, index: int) -> None:
         """Node ``index`` starts (new node UUID): a new major version, rebalance."""
         node = self.nodes[index]
         node.node_id = uuid.uuid4()
         node.alive = True
         node.data = {}
-        self.major += 1
-        self.minor = 0
-        self._rebalance_all()
+        self._topology_changed()
+        node.order = self.major
 
     def leave(self, index: int) -> None:
         """Node ``index`` is gone with its copies: a new major version, rebalance."""
         node = self.nodes[index]
         node.alive = False
         node.data = {}
+        self._topology_changed()
+
+    def _topology_changed(self) -> None:
         self.major += 1
         self.minor = 0
-        self._rebalance_all()
-
-    def add_node(self, consistent_id: str, port: int) -> int:
-        self.nodes.append(NodeState(consistent_id, port))
-        return len(self.nodes) - 1
-
-    def _rebalance_all(self) -> None:
+        self.history[self.major] = tuple(
+            (node.node_id, node.port) for node in self.nodes if node.alive
+        )
+        self.history.pop(self.major - HISTORY_SIZE, None)
+        assignments: dict[tuple[int, int], list[tuple[int, ...]]] = {}
         for cache in self.caches.values():
-            self._rebalance(cache)
+            self._rebalance(cache, assignments)
 
-    def _assignment(self, cache: CacheState) -> list[tuple[int, ...]]:
+    def _assignment(
+        self, cache: CacheState, memo: dict[tuple[int, int], list[tuple[int, ...]]]
+    ) -> list[tuple[int, ...]]:
         alive = self.alive_indices()
         if not alive:
             return [()] * cache.partitions
         backups = len(alive) if cache.replicated else cache.backups
-        ranked = assign(
-            [self.nodes[i].consistent_id for i in alive],
-            cache.partitions,
-            backups,
-            [self.nodes[i].node_id for i in alive],
-        )
-        return [tuple(alive[i] for i in owners) for owners in ranked]
+        key = (cache.partitions, min(backups, len(alive)))
+        if key not in memo:
+            ranked = assign(
+                [self.nodes[i].consistent_id for i in alive],
+                cache.partitions,
+                backups,
+                [self.nodes[i].node_id for i in alive],
+            )
+            memo[key] = [tuple(alive[i] for i in owners) for owners in ranked]
+        return memo[key]
 
-    def _rebalance(self, cache: CacheState) -> None:
-        """Copy each partition from a surviving owner to its new owners; drop stale copies."""
-        new_owners = self._assignment(cache)
+    def _rebalance(
+        self, cache: CacheState, memo: dict[tuple[int, int], list[tuple[int, ...]]]
+    ) -> None:
+        """New owners copy each partition from a surviving owner; stale copies are dropped."""
+        cid = cache.cache_id
+        nodes = self.nodes
+        new_owners = self._assignment(cache, memo)
+        old_owners = cache.owners or [()] * cache.partitions
+        copies = []
         for part, owners in enumerate(new_owners):
-            old_owners = cache.owners[part] if cache.owners else ()
-            source: dict[bytes, bytes] = {}
-            for index in old_owners:
-                node = self.nodes[index]
-                copy = node.data.get(cache.cache_id, {}).get(part) if node.alive else None
-                if copy is not None:
-                    source = copy
+            source: Store = {}
+            for index in old_owners[part]:
+                held = nodes[index].data.get(cid, {}).get(part)
+                if held is not None:
+                    source = held
                     break
-            for index in self.alive_indices():
-                store = self.nodes[index].data.setdefault(cache.cache_id, {})
-                if index in owners:
-                    if not (index in old_owners and part in store):
-                        store[part] = dict(source)
-                else:
-                    store.pop(part, None)
+            for index in owners:
+                stores = nodes[index].data.setdefault(cid, {})
+                if part not in stores:
+                    stores[part] = dict(source)
+            for index in old_owners[part]:
+                if index not in owners:
+                    nodes[index].data.get(cid, {}).pop(part, None)
+            copies.append([nodes[index].data[cid][part] for index in owners])
         cache.owners = new_owners
+        cache.copies = copies
+        cache.primaries = tuple(owners[0] if owners else -1 for owners in new_owners)
+
+    # -- cluster state -------------------------------------------------------------
+
+    def change_state(self, state: ClusterState) -> None:
+        """Activation changes are exchanges (minor + 1); deactivation drops in-memory data."""
+        if state == self.state:
+            return
+        if state == ClusterState.INACTIVE:
+            for cache in self.caches.values():
+                for stores in cache.copies:
+                    for store in stores:
+                        store.clear()
+        self.state = state
+        self.minor += 1
 
     # -- caches ------------------------------------------------------------------
 
@@ -141,6 +213,10 @@ class ClusterModel:
         name = properties[CacheProperty.NAME]
         mode = properties.get(CacheProperty.CACHE_MODE, CacheMode.PARTITIONED)
         replicated = mode != CacheMode.PARTITIONED
+        default_backups = REPLICATED_BACKUPS if replicated else self.default_backups
+        backups = properties.get(CacheProperty.BACKUPS_NUMBER, default_backups)
+        if backups < 0:
+            raise ValueError(f"backups must be >= 0, got {backups}")
         key_config = {
             type_id(entry["type_name"]): field_id(entry["affinity_key_field_name"])
             for entry in properties.get(CacheProperty.CACHE_KEY_CONFIGURATION) or ()
@@ -150,15 +226,16 @@ class ClusterModel:
             cache_id=java_hash(name),
             properties=dict(properties),
             partitions=REPLICATED_PARTITIONS if replicated else self.default_partitions,
-            backups=properties.get(CacheProperty.BACKUPS_NUMBER, self.default_backups),
+            backups=backups,
             replicated=replicated,
+            transactional=properties.get(CacheProperty.CACHE_ATOMICITY_MODE, ATOMIC) != ATOMIC,
             key_config=key_config,
         )
-        cache.properties.setdefault(CacheProperty.BACKUPS_NUMBER, cache.backups)
-        cache.properties.setdefault(CacheProperty.CACHE_MODE, mode)
+        cache.properties[CacheProperty.BACKUPS_NUMBER] = backups
+        cache.properties[CacheProperty.CACHE_MODE] = mode
         self.caches[cache.cache_id] = cache
         self.minor += 1
-        self._rebalance(cache)
+        self._rebalance(cache, {})
         return cache
 
     def destroy_cache(self, cache_id: int) -> None:
@@ -167,12 +244,32 @@ class ClusterModel:
             node.data.pop(cache_id, None)
         self.minor += 1
 
+    def binary_types_changed(self) -> None:
+        """Affinity fields may come from binary metadata: forget remembered partitions."""
+        for cache in self.caches.values():
+            cache.partition_memo.clear()
+
     # -- keys --------------------------------------------------------------------
 
+    def partition_of(self, cache: CacheState, raw_key: bytes) -> int:
+        """The partition the server puts a key in (raw typed bytes, as received)."""
+        memo = cache.partition_memo
+        part = memo.get(raw_key)
+        if part is None:
+            part = cache.partition_of_hash(self.key_hash(cache, raw_key))
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            memo[raw_key] = part
+        return part
+
     def key_hash(self, cache: CacheState, raw_key: bytes) -> int:
-        """The hash the server partitions by: affinity key field first (§6.1)."""
+        """The hash the server partitions by: the affinity key field first (§6.1)."""
+        if raw_key[0] == _COMPLEX_OBJECT and len(raw_key) >= 12:
+            (key_type,) = I32.unpack_from(raw_key, 4)
+            if key_type and self._affinity_field_id(cache, key_type) is None:
+                (stored_hash,) = I32.unpack_from(raw_key, 8)
+                return stored_hash
         key, _ = read_value(memoryview(raw_key), 0, self.registry)
-        code = raw_key[0]
         if isinstance(key, ComplexObject):
             affinity_field = self._affinity_field_id(cache, key.type_id)
             if affinity_field is not None:
@@ -181,7 +278,7 @@ class ClusterModel:
                     if fid == affinity_field and value is not None:
                         return java_hash(value, key.hint_for(name))
             return key.hash_code
-        return java_hash(key, IgniteType(code))
+        return java_hash(key, _HINTS.get(raw_key[0]))
 
     def _affinity_field_id(self, cache: CacheState, key_type_id: int) -> int | None:
         configured = cache.key_config.get(key_type_id)
@@ -191,16 +288,3 @@ class ClusterModel:
         if binary_type is not None and binary_type.affinity_key_field:
             return field_id(binary_type.affinity_key_field)
         return None
-
-    def partition_of(self, cache: CacheState, raw_key: bytes) -> int:
-        return cache.partition_of(self.key_hash(cache, raw_key))
-
-    def owner_stores(self, cache: CacheState, part: int) -> list[dict[bytes, bytes]]:
-        """The copies of a partition, primary first."""
-        return [self.nodes[i].data[cache.cache_id].setdefault(part, {}) for i in cache.owners[part]]
-
-    def primary_store(self, cache: CacheState, part: int) -> dict[bytes, bytes]:
-        owners = cache.owners[part]
-        if not owners:
-            raise LookupError("no live node owns this partition")
-        return self.nodes[owners[0]].data[cache.cache_id].setdefault(part, {})

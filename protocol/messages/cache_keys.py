@@ -1,42 +1,57 @@
 """Key-value cache operations 1000-1021 (fact sheet §3.2, §3.3), client and server side.
 
 Every request starts with the cache prefix (cache id, flags, optional expiry
-policy from 1.6.0, optional transaction id from 1.5.0); the body shape per
-operation is one table, :data:`BODY_SHAPES`, shared by the encoders and the
-server-side decoder.
+policy from 1.6.0, optional transaction id from 1.5.0). The body shape per
+operation is one table, :data:`BODY_SHAPES`, shared by the encoder and the
+server-side decoder; the answer shape is :data:`RESPONSE_SHAPES`.
+
+Values in requests may be Python values, ``(value, IgniteType)`` tuples or
+:class:`RawValue`. On the server side values stay raw typed bytes: the
+decoder hands out ``bytes`` slices and the response encoders write ``bytes``
+(and ``RawValue``) verbatim.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from protocol.context import V1_5, V1_6, ProtocolContext
 from protocol.errors import ProtocolError
 from protocol.header import begin_request, finish_frame
+from protocol.messages.scalars import decode_bool, decode_empty, decode_long
 from protocol.opcodes import CacheFlag, OpCode
 from protocol.values import read_value, skip_value, write_value
-from protocol.wire import BOOL, I32, I64, count, take
+from protocol.wire import BOOL, I32, I64, count, finish, take
 
 __all__ = [
     "BODY_SHAPES",
     "KEY_ROUTED_OPS",
+    "RESPONSE_SHAPES",
     "CacheRequest",
     "CacheTarget",
     "ExpiryPolicy",
     "decode_bool",
     "decode_cache_request",
+    "decode_cache_response",
     "decode_long",
     "decode_pairs",
     "decode_value",
     "encode_cache_request",
+    "encode_cache_response",
     "encode_pairs",
+    "read_cache_prefix",
+    "write_cache_prefix",
+    "write_server_value",
 ]
 
 _PREFIX = struct.Struct("<ib")
 _EXPIRY = struct.Struct("<qqq")
+_KEEP_BINARY = int(CacheFlag.KEEP_BINARY)
+_TRANSACTIONAL = int(CacheFlag.TRANSACTIONAL)
+_WITH_EXPIRY = int(CacheFlag.WITH_EXPIRY_POLICY)
 
 # Body after the prefix: "key"/"value"/"expected" are one typed value each,
 # "keys" is i32 n + n values, "pairs" is i32 n + n (key, value), "modes" is
@@ -64,11 +79,40 @@ BODY_SHAPES: dict[int, tuple[str, ...]] = {
     OpCode.CACHE_REMOVE_ALL: (),
     OpCode.CACHE_GET_SIZE: ("modes",),
     OpCode.CACHE_LOCAL_PEEK: ("key", "modes"),
-    OpCode.CACHE_GET_CONFIGURATION: (),
+    OpCode.CACHE_GET_CONFIGURATION: (),  # answer: protocol.messages.cache_config
+}
+
+# Success body: "value" one typed value (null if absent), "bool", "long" (i64),
+# "pairs" i32 n + n (key, value), "none" empty.
+RESPONSE_SHAPES: dict[int, str] = {
+    OpCode.CACHE_GET: "value",
+    OpCode.CACHE_PUT: "none",
+    OpCode.CACHE_PUT_IF_ABSENT: "bool",
+    OpCode.CACHE_GET_ALL: "pairs",
+    OpCode.CACHE_PUT_ALL: "none",
+    OpCode.CACHE_GET_AND_PUT: "value",
+    OpCode.CACHE_GET_AND_REPLACE: "value",
+    OpCode.CACHE_GET_AND_REMOVE: "value",
+    OpCode.CACHE_GET_AND_PUT_IF_ABSENT: "value",
+    OpCode.CACHE_REPLACE: "bool",
+    OpCode.CACHE_REPLACE_IF_EQUALS: "bool",
+    OpCode.CACHE_CONTAINS_KEY: "bool",
+    OpCode.CACHE_CONTAINS_KEYS: "bool",
+    OpCode.CACHE_CLEAR: "none",
+    OpCode.CACHE_CLEAR_KEY: "none",
+    OpCode.CACHE_CLEAR_KEYS: "none",
+    OpCode.CACHE_REMOVE_KEY: "bool",
+    OpCode.CACHE_REMOVE_IF_EQUALS: "bool",
+    OpCode.CACHE_REMOVE_KEYS: "none",
+    OpCode.CACHE_REMOVE_ALL: "none",
+    OpCode.CACHE_GET_SIZE: "long",
+    OpCode.CACHE_LOCAL_PEEK: "value",
 }
 
 # Single-key operations a partition-aware client routes to the key's primary.
-KEY_ROUTED_OPS = frozenset(op for op, shape in BODY_SHAPES.items() if shape[:1] == ("key",))
+KEY_ROUTED_OPS = frozenset(
+    op for op, shape in BODY_SHAPES.items() if shape[:1] == ("key",) and op in RESPONSE_SHAPES
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +126,11 @@ class ExpiryPolicy:
 
 @dataclass(frozen=True, slots=True)
 class CacheTarget:
-    """The cache-request prefix: which cache, and how (flags, expiry, transaction)."""
+    """The cache-request prefix: which cache, and how (flags, expiry, transaction).
+
+    ``flags`` only contributes KEEP_BINARY; the expiry and transaction bits
+    follow from ``expiry`` and ``tx_id``.
+    """
 
     cache_id: int
     flags: int = 0
@@ -92,7 +140,7 @@ class CacheTarget:
 
 @dataclass(slots=True)
 class CacheRequest:
-    """Server side: a decoded cache request. Values are raw typed bytes (``bytes``)."""
+    """Server side: a decoded cache request. Values are raw typed bytes."""
 
     op_code: int
     target: CacheTarget
@@ -104,21 +152,48 @@ class CacheRequest:
     modes: list[int] = field(default_factory=list)
 
 
-def _write_prefix(buf: bytearray, context: ProtocolContext, target: CacheTarget) -> None:
-    flags = target.flags & CacheFlag.KEEP_BINARY
-    if target.expiry is not None:
+# -- prefix ---------------------------------------------------------------------------------
+
+
+def write_cache_prefix(buf: bytearray, context: ProtocolContext, target: CacheTarget) -> None:
+    """Cache id, flags, [expiry create/update/access], [tx id] (fact sheet §3.2)."""
+    expiry = target.expiry
+    tx_id = target.tx_id
+    flags = target.flags & _KEEP_BINARY
+    if expiry is not None:
         if context.version < V1_6:
             raise ValueError(f"expiry policies need protocol 1.6.0, have {context.version}")
-        flags |= CacheFlag.WITH_EXPIRY_POLICY
-    if target.tx_id is not None:
+        flags |= _WITH_EXPIRY
+    if tx_id is not None:
         if context.version < V1_5:
             raise ValueError(f"transactions need protocol 1.5.0, have {context.version}")
-        flags |= CacheFlag.TRANSACTIONAL
+        flags |= _TRANSACTIONAL
     buf += _PREFIX.pack(target.cache_id, flags)
-    if target.expiry is not None:
-        buf += _EXPIRY.pack(target.expiry.create, target.expiry.update, target.expiry.access)
-    if target.tx_id is not None:
-        buf += I32.pack(target.tx_id)
+    if expiry is not None:
+        buf += _EXPIRY.pack(expiry.create, expiry.update, expiry.access)
+    if tx_id is not None:
+        buf += I32.pack(tx_id)
+
+
+def read_cache_prefix(
+    view: memoryview, pos: int, context: ProtocolContext
+) -> tuple[CacheTarget, int]:
+    """Server side: the prefix at ``pos``."""
+    (cache_id, flags), pos = take(_PREFIX, view, pos)
+    expiry = tx_id = None
+    if flags & _WITH_EXPIRY:
+        if context.version < V1_6:
+            raise ProtocolError("expiry policy flag before protocol 1.6.0")
+        fields, pos = take(_EXPIRY, view, pos)
+        expiry = ExpiryPolicy(*fields)
+    if flags & _TRANSACTIONAL:
+        if context.version < V1_5:
+            raise ProtocolError("transactional flag before protocol 1.5.0")
+        (tx_id,), pos = take(I32, view, pos)
+    return CacheTarget(cache_id, flags & _KEEP_BINARY, expiry, tx_id), pos
+
+
+# -- requests, client side ------------------------------------------------------------------
 
 
 def encode_cache_request(
@@ -132,24 +207,24 @@ def encode_cache_request(
     """Append a complete request frame for any operation of :data:`BODY_SHAPES`.
 
     ``args`` follow the shape: one value per "key"/"value"/"expected", an
-    iterable of keys for "keys", of (key, value) pairs for "pairs", of peek
-    modes for "modes". Values may be ``(value, hint)`` tuples or RawValues.
+    iterable of keys for "keys", of (key, value) pairs (or a mapping) for
+    "pairs", of peek modes for "modes". On error nothing is appended.
     """
     shape = BODY_SHAPES[op_code]
     if len(args) != len(shape):
         raise TypeError(f"{OpCode(op_code).name} takes {len(shape)} arguments, got {len(args)}")
     start = begin_request(buf, op_code, request_id)
     try:
-        _write_prefix(buf, context, target)
+        write_cache_prefix(buf, context, target)
         for part, arg in zip(shape, args, strict=True):
             if part == "keys":
                 _write_values(buf, arg)
             elif part == "pairs":
                 encode_pairs(buf, arg)
             elif part == "modes":
-                modes = list(arg)
+                modes = bytes(arg)
                 buf += I32.pack(len(modes))
-                buf += bytes(modes)
+                buf += modes
             else:
                 write_value(buf, arg)
     except BaseException:
@@ -159,39 +234,27 @@ def encode_cache_request(
 
 
 def _write_values(buf: bytearray, values: Iterable[Any]) -> None:
-    values = values if isinstance(values, Sequence) else list(values)
+    values = values if isinstance(values, list | tuple) else list(values)
     buf += I32.pack(len(values))
     for value in values:
         write_value(buf, value)
 
 
-def encode_pairs(buf: bytearray, pairs: Iterable[tuple[Any, Any]]) -> None:
-    """i32 n + n (key, value) typed pairs; ``pairs`` may be a dict."""
-    items = list(pairs.items() if isinstance(pairs, dict) else pairs)
+def encode_pairs(buf: bytearray, pairs: Iterable[tuple[Any, Any]] | Mapping[Any, Any]) -> None:
+    """i32 n + n (key, value) typed pairs; ``pairs`` may be a mapping."""
+    items = list(pairs.items() if isinstance(pairs, Mapping) else pairs)
     buf += I32.pack(len(items))
     for key, value in items:
         write_value(buf, key)
         write_value(buf, value)
 
 
+# -- requests, server side ------------------------------------------------------------------
+
+
 def _raw(view: memoryview, pos: int) -> tuple[bytes, int]:
     end = skip_value(view, pos)
     return bytes(view[pos:end]), end
-
-
-def _read_prefix(view: memoryview, pos: int, context: ProtocolContext) -> tuple[CacheTarget, int]:
-    (cache_id, flags), pos = take(_PREFIX, view, pos)
-    expiry = tx_id = None
-    if flags & CacheFlag.WITH_EXPIRY_POLICY:
-        if context.version < V1_6:
-            raise ProtocolError("expiry policy flag before protocol 1.6.0")
-        fields, pos = take(_EXPIRY, view, pos)
-        expiry = ExpiryPolicy(*fields)
-    if flags & CacheFlag.TRANSACTIONAL:
-        if context.version < V1_5:
-            raise ProtocolError("transactional flag before protocol 1.5.0")
-        (tx_id,), pos = take(I32, view, pos)
-    return CacheTarget(cache_id, flags & 0xFF, expiry, tx_id), pos
 
 
 def decode_cache_request(
@@ -201,20 +264,22 @@ def decode_cache_request(
     shape = BODY_SHAPES.get(op_code)
     if shape is None:
         raise ProtocolError(f"op code {op_code} is not a cache key-value operation")
-    target, pos = _read_prefix(view, pos, context)
+    target, pos = read_cache_prefix(view, pos, context)
     request = CacheRequest(op_code, target)
     for part in shape:
         if part == "keys":
             n, pos = count(view, pos, 1)
+            keys = request.keys
             for _ in range(n):
                 raw, pos = _raw(view, pos)
-                request.keys.append(raw)
+                keys.append(raw)
         elif part == "pairs":
             n, pos = count(view, pos, 2)
+            pairs = request.pairs
             for _ in range(n):
                 key, pos = _raw(view, pos)
                 value, pos = _raw(view, pos)
-                request.pairs.append((key, value))
+                pairs.append((key, value))
         elif part == "modes":
             n, pos = count(view, pos, 1)
             request.modes = list(view[pos : pos + n])
@@ -222,29 +287,58 @@ def decode_cache_request(
         else:
             raw, pos = _raw(view, pos)
             setattr(request, part, raw)
-    if pos != len(view):
-        raise ProtocolError(f"{len(view) - pos} unexpected bytes after {OpCode(op_code).name}")
+    finish(view, pos, OpCode(op_code).name)
     return request
 
 
-# -- response bodies (client side decoders; servers write them with write_value/I64/BOOL)
+# -- responses, server side -----------------------------------------------------------------
+
+
+def write_server_value(buf: bytearray, value: Any) -> None:
+    """A value as a server writes it: ``bytes``/memoryviews/RawValues verbatim (raw typed
+    values), anything else through the codec. A server sends a byte array as
+    ``(data, IgniteType.BYTE_ARRAY)``."""
+    if isinstance(value, bytes | memoryview):
+        buf += value
+    else:
+        write_value(buf, value)
+
+
+def encode_cache_response(buf: bytearray, op_code: int, result: Any = None) -> None:
+    """Server side: the success body of a cache operation (after the header).
+
+    ``result`` per :data:`RESPONSE_SHAPES`: a value (None = null), a bool, an
+    int, an iterable of (key, value) pairs or a mapping, or nothing.
+    """
+    kind = RESPONSE_SHAPES[op_code]
+    if kind == "value":
+        write_server_value(buf, result)
+    elif kind == "bool":
+        buf += BOOL.pack(bool(result))
+    elif kind == "long":
+        buf += I64.pack(result)
+    elif kind == "pairs":
+        items = list(result.items() if isinstance(result, Mapping) else result)
+        buf += I32.pack(len(items))
+        for key, value in items:
+            write_server_value(buf, key)
+            write_server_value(buf, value)
+    elif result is not None:
+        raise ValueError(f"{OpCode(op_code).name} answers with an empty body")
+
+
+# -- responses, client side -----------------------------------------------------------------
 
 
 def decode_value(view: memoryview, pos: int, registry: Any = None) -> Any:
     """Body of GET-like responses: one typed value (None if absent)."""
-    return read_value(view, pos, registry)[0]
-
-
-def decode_bool(view: memoryview, pos: int) -> bool:
-    return take(BOOL, view, pos)[0][0]
-
-
-def decode_long(view: memoryview, pos: int) -> int:
-    return take(I64, view, pos)[0][0]
+    value, pos = read_value(view, pos, registry)
+    finish(view, pos, "a value answer")
+    return value
 
 
 def decode_pairs(view: memoryview, pos: int, registry: Any = None) -> dict[Any, Any]:
-    """Body of GET_ALL: i32 n + n (key, value) pairs."""
+    """Body of GET_ALL: i32 n + n (key, value) pairs, as a dict."""
     n, pos = count(view, pos, 2)
     result = {}
     for _ in range(n):
@@ -256,4 +350,19 @@ def decode_pairs(view: memoryview, pos: int, registry: Any = None) -> dict[Any, 
             raise ProtocolError(
                 f"unhashable key {type(key).__name__} in a GET_ALL answer"
             ) from None
+    finish(view, pos, "a GET_ALL answer")
     return result
+
+
+def decode_cache_response(op_code: int, view: memoryview, pos: int, registry: Any = None) -> Any:
+    """Client side: the success body of any operation of :data:`RESPONSE_SHAPES`."""
+    kind = RESPONSE_SHAPES[op_code]
+    if kind == "value":
+        return decode_value(view, pos, registry)
+    if kind == "bool":
+        return decode_bool(view, pos)
+    if kind == "long":
+        return decode_long(view, pos)
+    if kind == "pairs":
+        return decode_pairs(view, pos, registry)
+    return decode_empty(view, pos)

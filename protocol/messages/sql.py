@@ -15,10 +15,15 @@ from typing import Any
 from protocol.context import ProtocolContext
 from protocol.errors import ProtocolError
 from protocol.header import begin_request, finish_frame
-from protocol.messages.cache_keys import CacheTarget, _read_prefix, _write_prefix
-from protocol.opcodes import OpCode
+from protocol.messages.cache_keys import (
+    CacheTarget,
+    read_cache_prefix,
+    write_cache_prefix,
+    write_server_value,
+)
+from protocol.opcodes import Feature, OpCode
 from protocol.values import read_string, read_value, write_string, write_value
-from protocol.wire import BOOL, I32, I64, count, take
+from protocol.wire import BOOL, I32, I64, count, finish, int32s, take
 
 __all__ = [
     "SqlFieldsPage",
@@ -55,6 +60,9 @@ class SqlFieldsQuery:
     lazy: bool = False
     timeout_ms: int = 0
     include_field_names: bool = False
+    # Sent only when feature QRY_PARTITIONS_BATCH_SIZE (7) was negotiated.
+    partitions: tuple[int, ...] | None = None
+    update_batch_size: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +79,16 @@ def encode_sql_fields_request(
     buf: bytearray, context: ProtocolContext, request_id: int, query: SqlFieldsQuery
 ) -> None:
     start = begin_request(buf, OpCode.QUERY_SQL_FIELDS, request_id)
-    _write_prefix(buf, context, query.target)
+    try:
+        _write_fields_query(buf, context, query)
+    except BaseException:
+        del buf[start:]
+        raise
+    finish_frame(buf, start)
+
+
+def _write_fields_query(buf: bytearray, context: ProtocolContext, query: SqlFieldsQuery) -> None:
+    write_cache_prefix(buf, context, query.target)
     write_string(buf, query.schema)
     buf += _PAGING.pack(query.page_size, query.max_rows)
     write_string(buf, query.query)
@@ -88,14 +105,20 @@ def encode_sql_fields_request(
         query.lazy,
     )
     buf += _TAIL.pack(query.timeout_ms, query.include_field_names)
-    finish_frame(buf, start)
+    if context.supports(Feature.QRY_PARTITIONS_BATCH_SIZE):
+        parts = query.partitions
+        if parts is None:
+            buf += I32.pack(-1)
+        else:
+            buf += I32.pack(len(parts)) + struct.pack(f"<{len(parts)}i", *parts)
+        buf += I32.pack(query.update_batch_size)
 
 
 def decode_sql_fields_request(
     context: ProtocolContext, view: memoryview, pos: int
 ) -> SqlFieldsQuery:
     """Server side."""
-    target, pos = _read_prefix(view, pos, context)
+    target, pos = read_cache_prefix(view, pos, context)
     schema, pos = read_string(view, pos)
     (page_size, max_rows), pos = take(_PAGING, view, pos)
     text, pos = read_string(view, pos)
@@ -108,14 +131,25 @@ def decode_sql_fields_request(
         args.append(arg)
     flags, pos = take(_FLAGS, view, pos)
     (timeout, names), pos = take(_TAIL, view, pos)
+    partitions = None
+    batch_size = 1
+    if context.supports(Feature.QRY_PARTITIONS_BATCH_SIZE):
+        (n_parts,), pos = take(I32, view, pos)
+        if n_parts >= 0:
+            partitions, pos = int32s(view, pos - 4)
+        (batch_size,), pos = take(I32, view, pos)
+    finish(view, pos, "the SQL fields query")
     return SqlFieldsQuery(
-        target, text, tuple(args), schema, page_size, max_rows, *flags, timeout, names
-    )
+        target, text, tuple(args), schema, page_size, max_rows, *flags, timeout, names,
+        partitions, batch_size,
+    )  # fmt: skip
 
 
 def encode_sql_fields_page(buf: bytearray, page: SqlFieldsPage, field_count: int) -> None:
     """Server side: [cursor id, field count, names] (first page) + rows + more."""
     if page.cursor_id is not None:
+        if page.field_names and len(page.field_names) != field_count:
+            raise ValueError(f"{len(page.field_names)} field names for {field_count} fields")
         buf += I64.pack(page.cursor_id) + I32.pack(field_count)
         for name in page.field_names:
             write_string(buf, name)
@@ -124,14 +158,25 @@ def encode_sql_fields_page(buf: bytearray, page: SqlFieldsPage, field_count: int
         if len(row) != field_count:
             raise ValueError(f"row of {len(row)} values, expected {field_count}")
         for value in row:
-            write_value(buf, value)
+            write_server_value(buf, value)
     buf += BOOL.pack(page.more)
 
 
 def decode_sql_fields_page(
-    view: memoryview, pos: int, *, first: bool, field_count: int = 0, field_names: bool = False
+    view: memoryview,
+    pos: int,
+    *,
+    first: bool,
+    field_count: int = 0,
+    field_names: bool = False,
+    registry: Any = None,
 ) -> tuple[SqlFieldsPage, int]:
-    """Client side: a result page; returns the page and the field count (known after page 1)."""
+    """Client side: a result page; returns the page and the field count.
+
+    The first page (``first``) carries the cursor id, the field count and,
+    if the query asked for them (``field_names``), the names; later pages
+    need the ``field_count`` learnt from the first.
+    """
     cursor_id = None
     names: list[str] = []
     if first:
@@ -140,16 +185,19 @@ def decode_sql_fields_page(
         if field_names:
             for _ in range(field_count):
                 name, pos = read_string(view, pos)
-                names.append(name or "")
+                if name is None:
+                    raise ProtocolError("null field name in a result page")
+                names.append(name)
     rows_count, pos = count(view, pos, max(field_count, 1))
     rows = []
     for _ in range(rows_count):
         row = []
         for _ in range(field_count):
-            value, pos = read_value(view, pos)
+            value, pos = read_value(view, pos, registry)
             row.append(value)
         rows.append(row)
     (more,), pos = take(BOOL, view, pos)
+    finish(view, pos, "the result page")
     return SqlFieldsPage(rows, more, cursor_id, names), field_count
 
 
@@ -172,7 +220,16 @@ def encode_sql_request(
     buf: bytearray, context: ProtocolContext, request_id: int, query: SqlQuery
 ) -> None:
     start = begin_request(buf, OpCode.QUERY_SQL, request_id)
-    _write_prefix(buf, context, query.target)
+    try:
+        _write_sql_query(buf, context, query)
+    except BaseException:
+        del buf[start:]
+        raise
+    finish_frame(buf, start)
+
+
+def _write_sql_query(buf: bytearray, context: ProtocolContext, query: SqlQuery) -> None:
+    write_cache_prefix(buf, context, query.target)
     write_string(buf, query.table)
     write_string(buf, query.query)
     buf += I32.pack(len(query.args))
@@ -185,12 +242,11 @@ def encode_sql_request(
         query.page_size,
         query.timeout_ms,
     )
-    finish_frame(buf, start)
 
 
 def decode_sql_request(context: ProtocolContext, view: memoryview, pos: int) -> SqlQuery:
     """Server side."""
-    target, pos = _read_prefix(view, pos, context)
+    target, pos = read_cache_prefix(view, pos, context)
     table, pos = read_string(view, pos)
     text, pos = read_string(view, pos)
     if table is None or text is None:
@@ -201,4 +257,5 @@ def decode_sql_request(context: ProtocolContext, view: memoryview, pos: int) -> 
         arg, pos = read_value(view, pos)
         args.append(arg)
     tail, pos = take(_SQL_TAIL, view, pos)
+    finish(view, pos, "the SQL query")
     return SqlQuery(target, table, text, tuple(args), *tail)

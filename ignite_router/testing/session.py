@@ -1,0 +1,77 @@
+"""Per-connection server state: negotiated protocol, reported version, cursors, transactions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from protocol.context import ProtocolContext
+from protocol.errors import ServerError, StatusCode
+from protocol.messages.cluster import ClusterState
+
+if TYPE_CHECKING:
+    from ignite_router.testing.state import CacheState, ClusterModel, NodeStats
+
+__all__ = ["MAX_CURSORS", "MAX_TRANSACTIONS", "Cursor", "Session", "Transaction"]
+
+MAX_CURSORS = 128  # Ignite's default per-connection cursor limit
+MAX_TRANSACTIONS = 100  # Ignite's default maxActiveTxPerConnection
+INACTIVE_MESSAGE = "Cannot perform cache operation because the cluster is inactive."
+
+
+@dataclass
+class Cursor:
+    """Rows of a scan not sent yet (raw key, raw value)."""
+
+    rows: list[tuple[bytes, bytes]]
+    page_size: int
+    position: int = 0  # rows before it have been sent
+
+
+@dataclass
+class Transaction:
+    """Writes buffered until commit: (cache id, raw key) -> raw value, or None for a removal."""
+
+    tx_id: int
+    writes: dict[tuple[int, bytes], bytes | None] = field(default_factory=dict)
+
+
+@dataclass
+class Session:
+    """What one client connection to one node carries between requests."""
+
+    model: ClusterModel
+    node_index: int
+    stats: NodeStats
+    host: str = "127.0.0.1"
+    context: ProtocolContext | None = None
+    reported_version: tuple[int, int] | None = None
+    cursors: dict[int, Cursor] = field(default_factory=dict)
+    transactions: dict[int, Transaction] = field(default_factory=dict)
+    last_resource_id: int = 0
+    last_tx_id: int = 0
+
+    def cache(self, cache_id: int) -> CacheState:
+        """The cache a data request names; errors as Ignite reports them."""
+        if self.model.state == ClusterState.INACTIVE:
+            raise ServerError(StatusCode.FAILED, INACTIVE_MESSAGE)
+        cache = self.model.caches.get(cache_id)
+        if cache is None:
+            raise ServerError(
+                StatusCode.CACHE_DOES_NOT_EXIST, f"Cache does not exist [cacheId= {cache_id}]"
+            )
+        return cache
+
+    def transaction(self, tx_id: int) -> Transaction:
+        tx = self.transactions.get(tx_id)
+        if tx is None:
+            raise ServerError(StatusCode.TX_NOT_FOUND, f"Transaction with id {tx_id} not found.")
+        return tx
+
+    def topology_to_report(self) -> tuple[int, int] | None:
+        """The version for this response header if it moved since the last one (§1.4)."""
+        version = self.model.version
+        if self.reported_version is None or version > self.reported_version:
+            self.reported_version = version
+            return version
+        return None
