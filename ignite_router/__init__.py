@@ -1,3 +1,65 @@
-"""ignite-router: a partition-aware Apache Ignite 2.x thin client."""
+"""ignite-router: a partition-aware Apache Ignite 2.x thin client.
+
+``Client`` (blocking, thread-safe) and ``AioClient`` (asyncio) send every key
+operation straight to the key's primary node, split multi-key operations by
+node, and fail over to live nodes when one goes down.
+"""
+
+from ignite_router.aio import AioClient
+from ignite_router.cache import Cache
+from ignite_router.client import Client
+from ignite_router.core.engine import Route
+from ignite_router.core.events import ClientListener
+from ignite_router.cursors import Cursor
+from ignite_router.errors import (
+    AuthenticationError,
+    ConnectionLostError,
+    HandshakeError,
+    IgniteError,
+    NoNodeAvailableError,
+    NotRetriedError,
+    ProtocolError,
+    RequestTimeoutError,
+    ServerError,
+    StatusCode,
+    TransactionLostError,
+)
+from ignite_router.policies import (
+    DefaultRetryPolicy,
+    ExponentialReconnect,
+    RetryAllPolicy,
+    RetryNonePolicy,
+    RetryPolicy,
+)
+from ignite_router.transactions import Transaction, TxConcurrency, TxIsolation
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "AioClient",
+    "AuthenticationError",
+    "Cache",
+    "Client",
+    "ClientListener",
+    "ConnectionLostError",
+    "Cursor",
+    "DefaultRetryPolicy",
+    "ExponentialReconnect",
+    "HandshakeError",
+    "IgniteError",
+    "NoNodeAvailableError",
+    "NotRetriedError",
+    "ProtocolError",
+    "RequestTimeoutError",
+    "RetryAllPolicy",
+    "RetryNonePolicy",
+    "RetryPolicy",
+    "Route",
+    "ServerError",
+    "StatusCode",
+    "Transaction",
+    "TransactionLostError",
+    "TxConcurrency",
+    "TxIsolation",
+    "__version__",
+]

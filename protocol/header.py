@@ -183,12 +183,16 @@ def encode_error_response(
 # -- responses, client side ---------------------------------------------------------------
 
 
-def decode_response_header(context: ProtocolContext, payload: memoryview) -> ResponseHeader:
+def decode_response_header(
+    context: ProtocolContext, payload: memoryview, strict: bool = True
+) -> ResponseHeader:
     """Client side: parse the header of a response payload (after the length prefix).
 
     Never raises ServerError: an error status is in the header, so a caller
     can still observe its topology version; ``raise_for_status`` or
-    ``decode_body`` raise it.
+    ``decode_body`` raise it. With ``strict=False`` unknown flag bits and
+    bytes after an error message are ignored, as the Java client does, so a
+    newer server cannot break an older client.
     """
     (request_id,), pos = take(I64, payload, 0)
     if not context.flags_header:
@@ -199,7 +203,7 @@ def decode_response_header(context: ProtocolContext, payload: memoryview) -> Res
             finish(payload, pos, "an error response")
         return ResponseHeader(request_id, status, message, body_offset=pos)
     (flags,), pos = take(I16, payload, pos)
-    if flags & ~_KNOWN_FLAGS:
+    if strict and flags & ~_KNOWN_FLAGS:
         raise ProtocolError(f"unknown response flags 0x{flags & 0xFFFF:04x}")
     topology = None
     notification = None
@@ -215,7 +219,8 @@ def decode_response_header(context: ProtocolContext, payload: memoryview) -> Res
         message, pos = read_string(payload, pos)
         if status == 0:
             raise ProtocolError("error flag set with status 0")
-        finish(payload, pos, "an error response")
+        if strict:
+            finish(payload, pos, "an error response")
     return ResponseHeader(request_id, status, message, topology, notification, pos)
 
 

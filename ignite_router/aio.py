@@ -1,0 +1,348 @@
+"""``AioClient``: the asyncio shell around the core.
+
+One connection (an ``asyncio.Protocol``) per node; any number of requests
+in flight on it, answers matched to futures by request id. Connections to
+nodes that went down are reopened by a background task on the
+reconnection schedule. Same API as ``Client``, every call awaitable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import ssl
+import time
+from collections.abc import Generator, Sequence
+from typing import Any
+
+from ignite_router.api import ClientBase, parse_endpoints
+from ignite_router.core.engine import Attempt, Outcome, Step
+from ignite_router.core.nodes import Node
+from ignite_router.errors import (
+    AuthenticationError,
+    ConnectionLostError,
+    HandshakeError,
+    NoNodeAvailableError,
+    ProtocolError,
+    RequestTimeoutError,
+)
+from protocol.connection import Answer, ClientConnection, Handshaken
+from protocol.wire import I64
+
+__all__ = ["AioClient"]
+
+_REQUEST_ID_OFFSET = 6
+
+
+class AioConnection(asyncio.Protocol):
+    """One node's connection: handshake, then futures resolved by request id.
+
+    Futures resolve to an outcome value (the Answer, or the connection's
+    error), never to an exception, so nothing is left unretrieved.
+    """
+
+    def __init__(self, client: AioClient, node: Node) -> None:
+        self.client = client
+        self.node = node
+        self.protocol = ClientConnection(client.core.handshake)
+        self.loop = asyncio.get_running_loop()
+        self.transport: asyncio.Transport | None = None
+        self.handshaken: asyncio.Future[Handshaken | BaseException] = self.loop.create_future()
+        self.error: ConnectionLostError | None = None
+        self._pending: dict[int, asyncio.Future[Outcome]] = {}
+
+    @property
+    def alive(self) -> bool:
+        return self.error is None and self.transport is not None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.transport.write(self.protocol.handshake_frame())  # type: ignore[union-attr]
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            events = self.protocol.receive(data)
+        except (HandshakeError, ProtocolError) as error:
+            if not self.handshaken.done():
+                self.handshaken.set_result(error)
+            self.fail(ConnectionLostError(f"malformed answer: {error}", self.node.endpoint))
+            return
+        pending = self._pending
+        for event in events:
+            if isinstance(event, Answer):
+                future = pending.pop(event.header.request_id, None)
+                if future is not None and not future.done():
+                    future.set_result(event)
+            elif isinstance(event, Handshaken):
+                self.handshaken.set_result(event)
+            else:
+                self.transport.write(event)  # type: ignore[union-attr]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        reason = f": {exc}" if exc else " by the server"
+        self.fail(ConnectionLostError(f"connection closed{reason}", self.node.endpoint))
+
+    def submit(self, frame: bytes | bytearray) -> asyncio.Future[Outcome]:
+        (request_id,) = I64.unpack_from(frame, _REQUEST_ID_OFFSET)
+        future: asyncio.Future[Outcome] = self.loop.create_future()
+        if self.error is not None:
+            future.set_result(self.error)
+            return future
+        self._pending[request_id] = future
+        self.transport.write(frame)  # type: ignore[union-attr]
+        return future
+
+    def fail(self, error: ConnectionLostError) -> None:
+        """End the connection: pending requests get ``error``; the node goes down."""
+        if self.error is not None:
+            return
+        self.error = error
+        if not self.handshaken.done():
+            self.handshaken.set_result(error)
+        for future in self._pending.values():
+            if not future.done():
+                future.set_result(error)
+        self._pending.clear()
+        if self.transport is not None:
+            self.transport.abort()
+        self.client.connection_lost(self, error)
+
+    def close(self) -> None:
+        if self.error is None:
+            self.error = ConnectionLostError("the client closed the connection", self.node.endpoint)
+            for future in self._pending.values():
+                if not future.done():
+                    future.set_result(self.error)
+            self._pending.clear()
+        if self.transport is not None:
+            self.transport.close()
+
+
+class _Connecting:
+    """What ``AioClient.connect`` returns: await it, or use it with ``async with``."""
+
+    def __init__(self, client: AioClient, endpoints: list[tuple[str, int]]) -> None:
+        self.client = client
+        self.endpoints = endpoints
+
+    def __await__(self) -> Generator[Any, None, AioClient]:
+        return self.client._connect(self.endpoints).__await__()
+
+    async def __aenter__(self) -> AioClient:
+        return await self.client._connect(self.endpoints)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.client.close()
+
+
+class _Starting:
+    """A context manager that starts when awaited or entered (``async with``)."""
+
+    def __init__(self, coroutine: Any) -> None:
+        self.coroutine = coroutine
+        self.value: Any = None
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        return self.coroutine.__await__()
+
+    async def __aenter__(self) -> Any:
+        self.value = await self.coroutine
+        return await self.value.__aenter__()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.value.__aexit__(*exc_info)
+
+
+class AioClient(ClientBase):
+    """A partition-aware Ignite thin client for asyncio (same options as ``Client``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._closed = False
+        self._wake: asyncio.Event | None = None
+        self._maintainer: asyncio.Task[None] | None = None
+        self._connecting: dict[tuple[str, int], asyncio.Future[Any]] = {}
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    def connect(
+        self, nodes: str | Sequence[Any] | None = None, port: int | None = None
+    ) -> _Connecting:
+        """Connect to every given node; ``await`` it or use ``async with``."""
+        return _Connecting(self, parse_endpoints(nodes, port))
+
+    async def _connect(self, endpoints: list[tuple[str, int]]) -> AioClient:
+        self._closed = False
+        self._wake = asyncio.Event()
+        targets = [self.core.registry.add(endpoint) for endpoint in endpoints]
+        outcomes = await asyncio.gather(*(self._connection(node) for node in targets))
+        errors = {}
+        for node, outcome in zip(targets, outcomes, strict=True):
+            if isinstance(outcome, AuthenticationError):
+                await self.close()
+                raise outcome
+            if isinstance(outcome, BaseException):
+                errors[node.endpoint] = outcome
+        if len(errors) == len(targets):
+            await self.close()
+            raise NoNodeAvailableError("connect", errors)
+        if self._maintainer is None:
+            self._maintainer = asyncio.get_running_loop().create_task(self._maintain())
+        return self
+
+    async def close(self) -> None:
+        """Close every connection and stop the reconnection task."""
+        self._closed = True
+        maintainer, self._maintainer = self._maintainer, None
+        if maintainer is not None:
+            maintainer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await maintainer
+        for node in self.core.registry.nodes:
+            if node.connection is not None:
+                node.connection.close()
+                self.core.events.emit("on_connection_closed", node.endpoint, node.node_id)
+            node.connection = None
+            node.up = False
+
+    async def __aenter__(self) -> AioClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # -- driving the core -------------------------------------------------------------------
+
+    def run(self, step: Step) -> Any:
+        return self._drive(step)
+
+    def starting(self, step: Step) -> Any:
+        return _Starting(self._drive(step))
+
+    async def _drive(self, step: Step) -> Any:
+        try:
+            attempts = next(step)
+            while True:
+                attempts = step.send(await self._exchange(attempts))
+        except StopIteration as stop:
+            return stop.value
+        finally:
+            step.close()
+
+    async def _exchange(self, attempts: list[Attempt]) -> list[Outcome]:
+        sent: list[Any] = []
+        for node, frame in attempts:
+            connection = node.connection
+            if connection is None or not connection.alive:
+                connection = await self._connection(node)
+                if isinstance(connection, BaseException):
+                    sent.append(connection)
+                    continue
+            sent.append((connection, connection.submit(frame)))
+        timeout = self.timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
+        outcomes: list[Outcome] = []
+        for item in sent:
+            if isinstance(item, BaseException):
+                outcomes.append(item)
+                continue
+            connection, future = item
+            if not future.done():
+                if deadline is None:
+                    await future
+                else:
+                    remaining = max(deadline - time.monotonic(), 0.0)
+                    timer = connection.loop.call_later(remaining, _expire, connection, future)
+                    try:
+                        await future
+                    finally:
+                        timer.cancel()
+            outcomes.append(future.result())
+        return outcomes
+
+    async def _connection(self, node: Node) -> AioConnection | BaseException:
+        """The node's live connection, opened now if needed (concurrent callers share one try)."""
+        connection = node.connection
+        if connection is not None and connection.alive:
+            return connection
+        if self._closed:
+            return ConnectionLostError("the client is closed", node.endpoint)
+        opening = self._connecting.get(node.endpoint)
+        if opening is None:
+            opening = asyncio.ensure_future(self._open(node))
+            self._connecting[node.endpoint] = opening
+            opening.add_done_callback(lambda _: self._connecting.pop(node.endpoint, None))
+        return await asyncio.shield(opening)
+
+    async def _open(self, node: Node) -> AioConnection | BaseException:
+        host, port = node.endpoint
+        loop = asyncio.get_running_loop()
+        self.core.events.emit("on_handshake_start", node.endpoint)
+        connection: AioConnection | None = None
+        try:
+            async with asyncio.timeout(self.handshake_timeout):
+                _, connection = await loop.create_connection(
+                    lambda: AioConnection(self, node),
+                    host,
+                    port,
+                    ssl=self.ssl_context,
+                    server_hostname=host if self.ssl_context is not None else None,
+                )
+                result = await connection.handshaken
+            if isinstance(result, BaseException):
+                raise result
+        except TimeoutError:
+            error: BaseException = RequestTimeoutError("no handshake answer in time", node.endpoint)
+        except ssl.SSLError as exc:
+            error = ConnectionLostError(f"TLS handshake failed: {exc}", node.endpoint)
+        except OSError as exc:
+            error = ConnectionLostError(f"cannot connect: {exc}", node.endpoint)
+        except (HandshakeError, ConnectionLostError) as exc:
+            error = exc
+        else:
+            node.connection = connection
+            self.core.connected(node, result)
+            return connection
+        if connection is not None:
+            connection.error = connection.error or ConnectionLostError("handshake failed")
+            if connection.transport is not None:
+                connection.transport.abort()
+        self.core.connection_failed(node, error, handshake=True)
+        if self._wake is not None:
+            self._wake.set()
+        return error
+
+    def connection_lost(self, connection: AioConnection, error: ConnectionLostError) -> None:
+        node = connection.node
+        if node.connection is connection:
+            self.core.connection_failed(node, error, handshake=False)
+            if self._wake is not None:
+                self._wake.set()
+
+    async def _maintain(self) -> None:
+        """Reopen connections to down nodes when their reconnection is due."""
+        registry = self.core.registry
+        wake = self._wake
+        assert wake is not None
+        while not self._closed:
+            due = registry.due(time.monotonic())
+            if due:
+                await asyncio.gather(*(self._connection(node) for node in due))
+            next_time = registry.next_due_time()
+            wait = 1.0 if next_time is None else min(max(next_time - time.monotonic(), 0), 1.0)
+            if wait > 0:
+                wake.clear()
+                try:
+                    async with asyncio.timeout(wait):
+                        await wake.wait()
+                except TimeoutError:
+                    pass
+
+
+def _expire(connection: AioConnection, future: asyncio.Future[Outcome]) -> None:
+    if not future.done():
+        connection.fail(RequestTimeoutError("no answer in time", connection.node.endpoint))

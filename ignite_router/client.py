@@ -1,0 +1,375 @@
+"""``Client``: the blocking shell around the core (sockets and threads).
+
+One TCP connection per node. Any number of threads may share a ``Client``:
+a request is written under its connection's send lock, and its answer is
+matched by request id. Whichever waiting thread holds the connection's read
+turn reads and hands every answer to the thread waiting for it, so requests
+to one node from many threads stay in flight together and nodes never wait
+for each other. The core's decisions (pure, microseconds) run under one lock;
+no I/O happens under it. A background thread reopens connections to nodes
+that went down, on the reconnection schedule.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from ignite_router.api import ClientBase, parse_endpoints
+from ignite_router.core.engine import Attempt, Outcome, Step
+from ignite_router.core.nodes import Node
+from ignite_router.errors import (
+    AuthenticationError,
+    ConnectionLostError,
+    HandshakeError,
+    NoNodeAvailableError,
+    ProtocolError,
+    RequestTimeoutError,
+)
+from protocol.connection import Answer, ClientConnection, Handshaken
+from protocol.wire import I64
+
+__all__ = ["Client"]
+
+_RECV_SIZE = 1 << 18
+_REQUEST_ID_OFFSET = 6  # i32 length, i16 op code, then the i64 request id
+
+
+class _Slot:
+    """Where an answer (or the connection's failure) is left for the waiting thread."""
+
+    __slots__ = ("outcome",)
+
+    def __init__(self) -> None:
+        self.outcome: Outcome | None = None
+
+
+class SyncConnection:
+    """One node's socket: handshake, send, and the read turn shared by waiting threads."""
+
+    def __init__(self, client: Client, node: Node) -> None:
+        self.client = client
+        self.node = node
+        self.sock: socket.socket | None = None
+        self.protocol = ClientConnection(client.core.handshake)
+        self.error: ConnectionLostError | None = None
+        self._pending: dict[int, _Slot] = {}
+        self._cond = threading.Condition(threading.Lock())
+        self._send_lock = threading.Lock()
+        self._reading = False
+
+    @property
+    def alive(self) -> bool:
+        return self.error is None and self.sock is not None
+
+    def open(self) -> Handshaken:
+        """Connect and handshake within the handshake timeout."""
+        client = self.client
+        host, port = self.node.endpoint
+        deadline = time.monotonic() + client.handshake_timeout
+        try:
+            sock = socket.create_connection((host, port), timeout=client.handshake_timeout)
+        except OSError as error:
+            raise ConnectionLostError(f"cannot connect: {error}", self.node.endpoint) from None
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if client.ssl_context is not None:
+                sock = client.ssl_context.wrap_socket(sock, server_hostname=host)
+            sock.sendall(self.protocol.handshake_frame())
+            result = None
+            while result is None:
+                sock.settimeout(max(deadline - time.monotonic(), 0.001))
+                data = sock.recv(_RECV_SIZE)
+                if not data:
+                    raise ConnectionLostError("closed during the handshake", self.node.endpoint)
+                for event in self.protocol.receive(data):
+                    if isinstance(event, Handshaken):
+                        result = event
+                    elif isinstance(event, bytes):
+                        sock.sendall(event)
+            sock.settimeout(client.timeout)
+        except (HandshakeError, ConnectionLostError):
+            sock.close()
+            raise
+        except TimeoutError:
+            sock.close()
+            raise RequestTimeoutError("no handshake answer in time", self.node.endpoint) from None
+        except ssl.SSLError as error:
+            sock.close()
+            raise ConnectionLostError(
+                f"TLS handshake failed: {error}", self.node.endpoint
+            ) from None
+        except (OSError, ProtocolError) as error:
+            sock.close()
+            raise ConnectionLostError(f"handshake failed: {error}", self.node.endpoint) from None
+        self.sock = sock
+        return result
+
+    def submit(self, frame: bytes | bytearray) -> _Slot:
+        """Send a request; its answer will be left in the returned slot."""
+        (request_id,) = I64.unpack_from(frame, _REQUEST_ID_OFFSET)
+        slot = _Slot()
+        with self._cond:
+            if self.error is not None:
+                raise self.error
+            self._pending[request_id] = slot
+        try:
+            with self._send_lock:
+                self.sock.sendall(frame)  # type: ignore[union-attr]
+        except OSError as error:
+            self.fail(ConnectionLostError(f"send failed: {error}", self.node.endpoint))
+        return slot
+
+    def wait(self, slot: _Slot, deadline: float | None) -> Outcome:
+        """The answer for ``slot`` (or the error that ended the connection)."""
+        cond = self._cond
+        reader = False
+        with cond:
+            while True:
+                if slot.outcome is not None:
+                    return slot.outcome
+                if not self._reading:
+                    self._reading = reader = True
+                    break
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    break
+                cond.wait(remaining)
+        if not reader:  # the thread reading never got our answer in time
+            return slot.outcome or self._timed_out()
+        try:
+            self._read(slot, deadline)
+        finally:
+            with cond:
+                self._reading = False
+                cond.notify_all()
+        return slot.outcome  # type: ignore[return-value]
+
+    def _timed_out(self) -> RequestTimeoutError:
+        error = RequestTimeoutError("no answer in time", self.node.endpoint)
+        self.fail(error)
+        return error
+
+    def _read(self, slot: _Slot, deadline: float | None) -> None:
+        sock = self.sock
+        receive = self.protocol.receive
+        pending = self._pending
+        cond = self._cond
+        while slot.outcome is None:
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self._timed_out()
+                    return
+                sock.settimeout(remaining)  # type: ignore[union-attr]
+            try:
+                data = sock.recv(_RECV_SIZE)  # type: ignore[union-attr]
+            except TimeoutError:
+                continue
+            except OSError as error:
+                self.fail(ConnectionLostError(f"connection lost: {error}", self.node.endpoint))
+                return
+            if not data:
+                self.fail(
+                    ConnectionLostError("connection closed by the server", self.node.endpoint)
+                )
+                return
+            try:
+                events = receive(data)
+            except ProtocolError as error:
+                self.fail(ConnectionLostError(f"malformed answer: {error}", self.node.endpoint))
+                return
+            with cond:
+                for event in events:
+                    if isinstance(event, Answer):
+                        waiting = pending.pop(event.header.request_id, None)
+                        if waiting is not None:
+                            waiting.outcome = event
+                cond.notify_all()
+
+    def fail(self, error: ConnectionLostError) -> None:
+        """End the connection: every waiting request gets ``error``; the node goes down."""
+        with self._cond:
+            if self.error is not None:
+                return
+            self.error = error
+            for slot in self._pending.values():
+                slot.outcome = error
+            self._pending.clear()
+            self._cond.notify_all()
+        self._close_socket()
+        self.client.connection_lost(self, error)
+
+    def close(self) -> None:
+        with self._cond:
+            if self.error is None:
+                self.error = ConnectionLostError(
+                    "the client closed the connection", self.node.endpoint
+                )
+            for slot in self._pending.values():
+                slot.outcome = self.error
+            self._pending.clear()
+            self._cond.notify_all()
+        self._close_socket()
+
+    def _close_socket(self) -> None:
+        sock = self.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.close()
+
+
+class Client(ClientBase):
+    """A partition-aware Ignite thin client with blocking calls; safe to share between threads.
+
+    ``Client(partition_aware=True, timeout=2.0, handshake_timeout=2.0,
+    username=None, password=None, retry_policy=None, reconnect=None,
+    event_listeners=(), discovery=True, use_ssl=False, ssl_context=None,
+    ssl_*...)``; see docs/guide.md for every option.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lock = threading.RLock()
+        self._connect_locks: dict[tuple[str, int], threading.Lock] = {}
+        self._wake = threading.Event()
+        self._closed = False
+        self._maintainer: threading.Thread | None = None
+
+    # -- life cycle ---------------------------------------------------------------------
+
+    def connect(self, nodes: str | Sequence[Any] | None = None, port: int | None = None) -> Client:
+        """Connect to every given node (at least one must answer); returns the client."""
+        endpoints = parse_endpoints(nodes, port)
+        self._closed = False
+        with self._lock:
+            targets = [self.core.registry.add(endpoint) for endpoint in endpoints]
+        errors: dict[tuple[str, int], BaseException] = {}
+        for node in targets:
+            outcome = self._connection(node)
+            if isinstance(outcome, AuthenticationError):
+                self.close()
+                raise outcome
+            if isinstance(outcome, BaseException):
+                errors[node.endpoint] = outcome
+        if len(errors) == len(targets):
+            self.close()
+            raise NoNodeAvailableError("connect", errors)
+        if self._maintainer is None:
+            self._maintainer = threading.Thread(
+                target=self._maintain, name="ignite-router-reconnect", daemon=True
+            )
+            self._maintainer.start()
+        return self
+
+    def close(self) -> None:
+        """Close every connection and stop the reconnection thread."""
+        self._closed = True
+        self._wake.set()
+        for node in list(self.core.registry.nodes):
+            connection = node.connection
+            if connection is not None:
+                connection.close()
+                self.core.events.emit("on_connection_closed", node.endpoint, node.node_id)
+            node.connection = None
+            node.up = False
+        if self._maintainer is not None and self._maintainer is not threading.current_thread():
+            self._maintainer.join(timeout=5)
+        self._maintainer = None
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- driving the core -----------------------------------------------------------------
+
+    def run(self, step: Step) -> Any:
+        lock = self._lock
+        try:
+            with lock:
+                attempts = next(step)
+            while True:
+                outcomes = self._exchange(attempts)
+                with lock:
+                    attempts = step.send(outcomes)
+        except StopIteration as stop:
+            return stop.value
+        finally:
+            step.close()
+
+    def _exchange(self, attempts: list[Attempt]) -> list[Outcome]:
+        sent: list[Any] = []
+        for node, frame in attempts:
+            connection = self._connection(node)
+            if isinstance(connection, BaseException):
+                sent.append(connection)
+                continue
+            try:
+                sent.append((connection, connection.submit(frame)))
+            except ConnectionLostError as error:
+                sent.append(error)
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        return [
+            item if isinstance(item, BaseException) else item[0].wait(item[1], deadline)
+            for item in sent
+        ]
+
+    def _connection(self, node: Node) -> SyncConnection | BaseException:
+        """The node's live connection, opened now if needed (else the error)."""
+        connection = node.connection
+        if connection is not None and connection.alive:
+            return connection
+        if self._closed:
+            return ConnectionLostError("the client is closed", node.endpoint)
+        lock = self._connect_locks.setdefault(node.endpoint, threading.Lock())
+        with lock:
+            connection = node.connection
+            if connection is not None and connection.alive:
+                return connection
+            connection = SyncConnection(self, node)
+            self.core.events.emit("on_handshake_start", node.endpoint)
+            try:
+                handshaken = connection.open()
+            except (ConnectionLostError, HandshakeError) as error:
+                with self._lock:
+                    self.core.connection_failed(node, error, handshake=True)
+                self._wake.set()
+                return error
+            with self._lock:
+                node.connection = connection
+                self.core.connected(node, handshaken)
+            return connection
+
+    def connection_lost(self, connection: SyncConnection, error: ConnectionLostError) -> None:
+        """A connection failed (called once per connection, from the thread that saw it)."""
+        node = connection.node
+        with self._lock:
+            if node.connection is connection:
+                self.core.connection_failed(node, error, handshake=False)
+        self._wake.set()
+
+    def _maintain(self) -> None:
+        """Reopen connections to down nodes when their reconnection is due."""
+        registry = self.core.registry
+        while not self._closed:
+            with self._lock:
+                now = time.monotonic()
+                due = registry.due(now)
+                next_time = registry.next_due_time()
+            for node in due:
+                if self._closed:
+                    return
+                self._connection(node)
+            with self._lock:
+                next_time = registry.next_due_time()
+            wait = 1.0 if next_time is None else min(max(next_time - time.monotonic(), 0.0), 1.0)
+            if wait > 0:
+                self._wake.wait(wait)
+            self._wake.clear()

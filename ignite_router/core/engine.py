@@ -1,0 +1,441 @@
+"""``ClientCore``: routing, failover, map refreshes and discovery, as plain generators.
+
+An operation is a generator (:meth:`ClientCore.execute`) that yields batches
+of :data:`Attempt` — ``(node, frame)`` pairs to send — and is sent back one
+outcome per attempt: the :class:`~protocol.connection.Answer` or the
+exception the shell met (connection lost, timeout, refused handshake). The
+blocking and the asyncio shells drive the same generators; they differ only
+in how they move bytes and wait.
+
+Work the topology needs rides along with the operation that noticed it: a
+partition-map refresh or an endpoint discovery is added to the operation's
+batch (sent to a node in parallel with it), so no request waits an extra
+round trip for a refresh, and at most one refresh is in flight.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from affinity import affinity_hash, field_id
+from ignite_router.core.events import ClientListener, EventDispatcher
+from ignite_router.core.metrics import ClientMetrics
+from ignite_router.core.nodes import Endpoint, Node, NodeRegistry
+from ignite_router.core.topology import TopologyTracker
+from ignite_router.errors import (
+    AuthenticationError,
+    HandshakeError,
+    NoNodeAvailableError,
+    NotRetriedError,
+    TransactionLostError,
+)
+from ignite_router.policies import DefaultRetryPolicy, ExponentialReconnect, RetryPolicy
+from protocol import HandshakeRequest, ProtocolContext
+from protocol.connection import Answer, Handshaken
+from protocol.header import patch_request_id
+from protocol.messages.binary_types import (
+    decode_binary_type_answer,
+    encode_binary_type_get,
+    encode_binary_type_put,
+)
+from protocol.messages.cluster import decode_endpoints, encode_endpoints_request
+from protocol.messages.partitions import decode_partitions_response, encode_partitions_request
+from protocol.opcodes import Feature
+from protocol.values import BinaryType, BinaryTypeRegistry, UnknownSchemaError
+
+__all__ = ["Attempt", "ClientCore", "Outcome", "Request", "Route", "Step", "parallel"]
+
+Attempt = tuple[Node, bytes | bytearray]
+Outcome = Answer | BaseException
+Step = Generator[list[Attempt], list[Outcome], Any]
+Decoder = Callable[[memoryview, int], Any]
+
+_SCHEMA_FETCHES = 4  # unknown schemas fetched per answer before giving up
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where a key goes: its partition, the primary's node id and endpoint, and why.
+
+    ``reason`` is ``"primary"`` when the request goes to the key's primary,
+    otherwise why it does not: ``"no-map"`` (not fetched yet),
+    ``"not-applicable"`` (replicated or custom affinity), ``"unknown-node"``
+    (the map names a node the client has no connection to),
+    ``"primary-down"``, or ``"partition-awareness-off"``.
+    """
+
+    partition: int | None
+    node_id: uuid.UUID | None
+    endpoint: Endpoint | None
+    reason: str
+
+
+@dataclass(slots=True)
+class Request:
+    """One encoded request and how to route and decode it.
+
+    ``frame`` is a complete request frame; its request id is patched per
+    attempt. Routing: ``node`` pins it to one node (transactions, cursors,
+    local peek: no failover); else ``cache_id`` + ``key_hash`` (or
+    ``partition``) route it to the primary, or ``prefer`` names the primary
+    (a multi-key sub-request); else any live node.
+    """
+
+    name: str
+    frame: bytearray
+    decode: Decoder
+    cache_id: int | None = None
+    key_hash: int | None = None
+    partition: int | None = None
+    node: Node | None = None
+    prefer: Node | None = None
+    in_transaction: bool = False
+    register: tuple[BinaryType, ...] = ()
+    answered_by: Node | None = None
+
+
+class ClientCore:
+    """Everything both clients decide, with the clock passed in."""
+
+    def __init__(
+        self,
+        handshake: HandshakeRequest,
+        clock: Callable[[], float],
+        *,
+        partition_aware: bool = True,
+        retry_policy: RetryPolicy | None = None,
+        reconnect: Callable[[], Iterator[float]] | None = None,
+        event_listeners: Sequence[ClientListener] = (),
+        discovery: bool = True,
+    ) -> None:
+        self.handshake = handshake
+        self.clock = clock
+        self.partition_aware = partition_aware
+        self.retry_policy = retry_policy or DefaultRetryPolicy()
+        self.registry = NodeRegistry(reconnect or ExponentialReconnect())
+        self.tracker = TopologyTracker()
+        self.metrics = ClientMetrics()
+        self.events = EventDispatcher(event_listeners)
+        self.types = BinaryTypeRegistry()
+        self.context: ProtocolContext | None = None
+        self.discovery = discovery
+        self._discovery_due = discovery
+        self._registered: set[tuple[int, int]] = set()  # (type id, schema id) sent to the cluster
+        self._looked_up: set[int] = set()  # key type ids whose metadata was asked for
+        self._request_ids = iter(range(1, 1 << 62))
+
+    # -- connections (the shells report) ---------------------------------------------------
+
+    def next_request_id(self) -> int:
+        return next(self._request_ids)
+
+    def connected(self, node: Node, handshaken: Handshaken) -> None:
+        """A handshake with ``node`` succeeded."""
+        if self.context is None:
+            self.context = handshaken.context
+        first = node.node_id is None
+        restarted = self.registry.mark_up(node, handshaken.node_id)
+        if not first:
+            node.metrics.reconnects += 1
+        if restarted:
+            self._discovery_due = self.discovery
+        self.events.emit("on_handshake_success", node.endpoint, handshaken.node_id)
+
+    def connection_failed(self, node: Node, error: BaseException, *, handshake: bool) -> None:
+        """Connecting to, or talking with, ``node`` failed; it is down until a reconnection."""
+        was_up = self.registry.mark_down(node, error, self.clock())
+        if handshake:
+            self.events.emit("on_handshake_fail", node.endpoint, error)
+        elif was_up:
+            self.events.emit("on_connection_lost", node.endpoint, node.node_id, error)
+
+    def observe(self, node: Node, version: tuple[int, int]) -> None:
+        """A response header carried an affinity topology version."""
+        node.reported_version = version
+        old = self.tracker.version
+        if self.tracker.observe(version):
+            self.metrics.topology_changes += 1
+            if old is not None:
+                if version[0] != old[0]:
+                    self._discovery_due = self.discovery
+                self.events.emit("on_topology_changed", old, version)
+
+    # -- routing -------------------------------------------------------------------------
+
+    def key_hash(self, cache_id: int, key: Any, hint: Any = None) -> int:
+        """The hash the server partitions ``key`` by (affinity key fields applied).
+
+        Complex keys must be encoded first (their header carries the hash).
+        """
+        if getattr(key, "type_id", None) is None or not hasattr(key, "fields"):
+            return affinity_hash(key, hint)
+        cache_map = self.tracker.maps.get(cache_id)
+        key_config = cache_map.affinity.key_config if cache_map is not None else {}
+
+        def affinity_field(type_id: int) -> int | None:
+            configured = key_config.get(type_id)
+            if configured is not None:
+                return configured
+            known = self.types.get(type_id)
+            if known is not None and known.affinity_key_field:
+                return field_id(known.affinity_key_field)
+            return None
+
+        return affinity_hash(key, hint, affinity_field)
+
+    def primary(self, cache_id: int, key_hash: int | None, partition: int | None) -> Route:
+        """The node a key (or partition) of a cache should go to, and why."""
+        if not self.partition_aware:
+            return Route(None, None, None, "partition-awareness-off")
+        tracker = self.tracker
+        cache_map = tracker.maps.get(cache_id)
+        if cache_map is None:
+            tracker.want(cache_id)
+            return Route(None, None, None, "no-map")
+        if not tracker.is_fresh(cache_map):
+            tracker.want(cache_id)
+        affinity = cache_map.affinity
+        if not affinity.applicable:
+            return Route(None, None, None, "not-applicable")
+        if partition is None:
+            partition = affinity.partition_of(key_hash)
+        if not 0 <= partition < len(affinity.primaries):
+            return Route(None, None, None, "no-map")
+        node_id = affinity.primaries[partition]
+        node = self.registry.by_id.get(node_id) if node_id is not None else None
+        if node is None:
+            return Route(partition, node_id, None, "unknown-node")
+        return Route(partition, node_id, node.endpoint, "primary" if node.up else "primary-down")
+
+    def split_by_node(
+        self, cache_id: int, items: Sequence[tuple[int, Any]]
+    ) -> dict[Node | None, list[tuple[int, Any]]]:
+        """Group ``(key hash, payload)`` items by primary node (None: no primary known)."""
+        cache_map = self.tracker.maps.get(cache_id)
+        if cache_map is None:
+            self.tracker.want(cache_id)
+            return {None: list(items)}
+        if not self.tracker.is_fresh(cache_map):
+            self.tracker.want(cache_id)
+        affinity = cache_map.affinity
+        if not affinity.applicable:
+            return {None: list(items)}
+        partition_of = affinity.partition_of
+        primaries = affinity.primaries
+        by_id = self.registry.by_id
+        groups: dict[Node | None, list[tuple[int, Any]]] = {}
+        for item in items:
+            node = by_id.get(primaries[partition_of(item[0])])  # type: ignore[arg-type]
+            if node is not None and not node.up:
+                node = None
+            group = groups.get(node)
+            if group is None:
+                groups[node] = [item]
+            else:
+                group.append(item)
+        return groups
+
+    # -- execution ------------------------------------------------------------------------
+
+    def execute(self, request: Request) -> Step:
+        """Send ``request`` along its plan until a node answers; returns the decoded body."""
+        yield from self._register_types(request)
+        routed = request.key_hash is not None or request.partition is not None
+        primary = request.prefer
+        if request.node is not None:
+            plan: Iterator[Node] = iter((request.node,))
+        else:
+            if primary is not None:
+                routed = True
+            elif routed and request.cache_id is not None:
+                route = self.primary(request.cache_id, request.key_hash, request.partition)
+                if route.reason == "primary":
+                    primary = self.registry.by_id[route.node_id]  # type: ignore[index]
+            plan = self.registry.plan(primary)
+        errors: dict[Endpoint, BaseException] = {}
+        for attempt, node in enumerate(plan, 1):
+            frame = request.frame
+            if attempt > 1:
+                patch_request_id(frame, self.next_request_id())
+                node.metrics.retries += 1
+                self.events.emit("on_retry", request.name, node.endpoint, attempt)
+            node.metrics.requests += 1
+            if routed:
+                if node is primary:
+                    node.metrics.to_primary += 1
+                else:
+                    node.metrics.fallback += 1
+            side = self._side_work(node)
+            outcomes = yield [(node, frame), *[(target, body) for target, body, _ in side]]
+            for (_, _, settle), outcome in zip(side, outcomes[1:], strict=True):
+                settle(outcome)
+            outcome = outcomes[0]
+            if isinstance(outcome, Answer):
+                request.answered_by = node
+                return (yield from self._decode(node, request, outcome))
+            self._check_fatal(request, outcome)
+            errors[node.endpoint] = outcome
+            node.metrics.failovers += 1
+            self.events.emit("on_failover", request.name, node.endpoint, outcome, attempt)
+            if request.node is None and not self.retry_policy.should_retry(
+                request.name, outcome, attempt
+            ):
+                raise NotRetriedError(
+                    f"{request.name} was not retried after a connection failure "
+                    "(it may or may not have been applied)",
+                    node.endpoint,
+                ) from outcome
+        if request.node is not None and errors:
+            raise next(iter(errors.values()))
+        raise NoNodeAvailableError(request.name, errors)
+
+    def _check_fatal(self, request: Request, error: BaseException) -> None:
+        if isinstance(error, AuthenticationError | HandshakeError):
+            raise error
+        if request.in_transaction:
+            raise TransactionLostError(
+                "Transaction context has been lost: its connection broke",
+                request.node.endpoint if request.node is not None else None,
+            ) from error
+
+    def _decode(self, node: Node, request: Request, answer: Answer) -> Step:
+        header = answer.header
+        if header.topology_version is not None:
+            self.observe(node, header.topology_version)
+        header.raise_for_status()
+        for _ in range(_SCHEMA_FETCHES):
+            try:
+                return request.decode(answer.payload, header.body_offset)
+            except UnknownSchemaError as error:
+                yield from self._fetch_type(node, error.type_id)
+        return request.decode(answer.payload, header.body_offset)
+
+    def _fetch_type(self, node: Node, type_id: int) -> Step:
+        frame = bytearray()
+        encode_binary_type_get(frame, self.next_request_id(), type_id)
+        (outcome,) = yield [(node, frame)]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        outcome.header.raise_for_status()
+        found = decode_binary_type_answer(outcome.payload, outcome.header.body_offset)
+        if found is None:
+            raise UnknownSchemaError(type_id, 0, 0)
+        self.types.add(found)
+        self._looked_up.add(type_id)
+
+    def _register_types(self, request: Request) -> Step:
+        """Register binary types before the first request that writes them (OP 3003)."""
+        for binary_type in request.register:
+            keys = {(binary_type.type_id, schema) for schema in binary_type.schemas}
+            if keys <= self._registered:
+                continue
+            frame = bytearray()
+            encode_binary_type_put(frame, self.next_request_id(), binary_type)
+            node = request.node
+            for candidate in [node] if node is not None else self.registry.plan(None):
+                (outcome,) = yield [(candidate, frame)]
+                if isinstance(outcome, Answer):
+                    outcome.header.raise_for_status()
+                    self._registered |= keys
+                    self.types.add(binary_type)
+                    break
+                self._check_fatal(request, outcome)
+
+    # -- work that rides along -------------------------------------------------------------
+
+    def _side_work(self, node: Node) -> list[tuple[Node, bytearray, Callable[[Outcome], None]]]:
+        """A partition-map refresh and/or a discovery to send with a request to ``node``."""
+        side: list[tuple[Node, bytearray, Callable[[Outcome], None]]] = []
+        context = self.context
+        if context is None or not node.up:
+            return side
+        if self.partition_aware:
+            cache_ids = self.tracker.begin_refresh(self.clock())
+            if cache_ids is not None:
+                target = self._refresh_target(node)
+                frame = bytearray()
+                encode_partitions_request(frame, context, self.next_request_id(), cache_ids)
+                side.append((target, frame, self._refresh_settler(target, cache_ids)))
+        if self._discovery_due and context.supports(Feature.CLUSTER_GROUP_GET_NODES_ENDPOINTS):
+            self._discovery_due = False
+            frame = bytearray()
+            encode_endpoints_request(frame, self.next_request_id())
+            side.append((node, frame, self._discovery_settler(node)))
+        return side
+
+    def _refresh_target(self, fallback: Node) -> Node:
+        """A live node that reported the newest version (it has its map), else ``fallback``."""
+        newest = self.tracker.version
+        if fallback.reported_version == newest:
+            return fallback
+        for node in self.registry.nodes:
+            if node.up and node.reported_version == newest:
+                return node
+        return fallback
+
+    def _refresh_settler(self, node: Node, cache_ids: list[int]) -> Callable[[Outcome], None]:
+        def settle(outcome: Outcome) -> None:
+            if isinstance(outcome, BaseException):
+                self.tracker.refresh_failed(cache_ids)
+                return
+            header = outcome.header
+            if header.topology_version is not None:
+                self.observe(node, header.topology_version)
+            if header.status:
+                self.tracker.refresh_failed(cache_ids)
+                return
+            response = decode_partitions_response(outcome.payload, header.body_offset, self.context)
+            partition_map = response.to_partition_map()
+            if self.tracker.install(partition_map, cache_ids, self.clock()):
+                self.metrics.map_refreshes += 1
+                caches = list(partition_map.caches)
+                self.events.emit("on_map_refreshed", partition_map.version, caches)
+
+        return settle
+
+    def _discovery_settler(self, node: Node) -> Callable[[Outcome], None]:
+        def settle(outcome: Outcome) -> None:
+            if isinstance(outcome, BaseException) or outcome.header.status:
+                self._discovery_due = self.discovery
+                return
+            answer = decode_endpoints(outcome.payload, outcome.header.body_offset)
+            self.metrics.discoveries += 1
+            for added in answer.added:
+                if added.addresses and added.node_id not in self.registry.by_id:
+                    self.registry.add((added.addresses[0], added.port))
+
+        return settle
+
+
+def parallel(steps: Sequence[Step]) -> Step:
+    """Run several steps together: their batches are merged into one per round.
+
+    Returns their results in order; the first exception ends them all.
+    """
+    results: list[Any] = [None] * len(steps)
+    waiting: dict[int, list[Attempt]] = {}
+    try:
+        for index, step in enumerate(steps):
+            try:
+                waiting[index] = next(step)
+            except StopIteration as stop:
+                results[index] = stop.value
+        while waiting:
+            rounds = list(waiting.items())
+            outcomes = yield [attempt for _, attempts in rounds for attempt in attempts]
+            waiting = {}
+            position = 0
+            for index, attempts in rounds:
+                share = outcomes[position : position + len(attempts)]
+                position += len(attempts)
+                try:
+                    waiting[index] = steps[index].send(share)
+                except StopIteration as stop:
+                    results[index] = stop.value
+    finally:
+        for step in steps:
+            step.close()
+    return results
