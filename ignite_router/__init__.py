@@ -5,6 +5,8 @@ operation straight to the key's primary node, split multi-key operations by
 node, and fail over to live nodes when one goes down.
 """
 
+import logging
+
 from ignite_router.aio import AioClient
 from ignite_router.cache import Cache
 from ignite_router.client import Client
@@ -34,6 +36,8 @@ from ignite_router.policies import (
 from ignite_router.transactions import Transaction, TxConcurrency, TxIsolation
 
 __version__ = "0.1.0"
+
+logging.getLogger("ignite_router").addHandler(logging.NullHandler())
 
 __all__ = [
     "AioClient",
