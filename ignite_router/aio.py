@@ -33,6 +33,7 @@ from protocol.wire import I64
 __all__ = ["AioClient"]
 
 _REQUEST_ID_OFFSET = 6
+_GRACE = 0.05  # seconds an answer awaited after another one may still take
 
 
 class AioConnection(asyncio.Protocol):
@@ -202,6 +203,8 @@ class AioClient(ClientBase):
             maintainer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await maintainer
+        for opening in list(self._connecting.values()):
+            opening.cancel()
         for node in self.core.registry.nodes:
             if node.connection is not None:
                 node.connection.close()
@@ -255,7 +258,7 @@ class AioClient(ClientBase):
                 if deadline is None:
                     await future
                 else:
-                    remaining = max(deadline - time.monotonic(), 0.0)
+                    remaining = max(deadline - time.monotonic(), min(timeout, _GRACE))
                     timer = connection.loop.call_later(remaining, _expire, connection, future)
                     try:
                         await future

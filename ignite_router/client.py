@@ -38,6 +38,7 @@ __all__ = ["Client"]
 
 _RECV_SIZE = 1 << 18
 _REQUEST_ID_OFFSET = 6  # i32 length, i16 op code, then the i64 request id
+_GRACE = 0.05  # seconds an answer awaited after another one may still take
 
 
 class _Slot:
@@ -162,14 +163,15 @@ class SyncConnection:
         cond = self._cond
         while slot.outcome is None:
             if deadline is not None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    self._timed_out()
-                    return
-                sock.settimeout(remaining)  # type: ignore[union-attr]
+                # Past the deadline one last look without waiting: with several answers
+                # awaited in turn, this one may have arrived while we waited for another.
+                sock.settimeout(max(deadline - time.monotonic(), 0.0))  # type: ignore[union-attr]
             try:
                 data = sock.recv(_RECV_SIZE)  # type: ignore[union-attr]
-            except TimeoutError:
+            except (TimeoutError, BlockingIOError):
+                if deadline is not None and time.monotonic() >= deadline:
+                    self._timed_out()
+                    return
                 continue
             except OSError as error:
                 self.fail(ConnectionLostError(f"connection lost: {error}", self.node.endpoint))
@@ -315,9 +317,18 @@ class Client(ClientBase):
                 sent.append((connection, connection.submit(frame)))
             except ConnectionLostError as error:
                 sent.append(error)
-        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        if self.timeout is None:
+            return [
+                item if isinstance(item, BaseException) else item[0].wait(item[1], None)
+                for item in sent
+            ]
+        deadline = time.monotonic() + self.timeout
+        grace = min(self.timeout, _GRACE)
         return [
-            item if isinstance(item, BaseException) else item[0].wait(item[1], deadline)
+            item
+            if isinstance(item, BaseException)
+            # Answers awaited after another one get a short grace: theirs may be unread.
+            else item[0].wait(item[1], max(deadline, time.monotonic() + grace))
             for item in sent
         ]
 
