@@ -3,6 +3,7 @@
 Imports nothing of the rest of the project and does no I/O.
 """
 
+from affinity.affinity_key import affinity_hash
 from affinity.ids import binary_object_hash, cache_id, field_id, schema_id, string_hash, type_id
 from affinity.javahash import java_hash
 from affinity.partition import MAX_PARTITIONS, partition, partition_function, partition_mask
@@ -34,6 +35,7 @@ __all__ = [
     "PartitionMapHistory",
     "Partitioner",
     "RendezvousPartitioner",
+    "affinity_hash",
     "assign",
     "binary_object_hash",
     "cache_id",
