@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from affinity import IgniteType
+from ignite_router.binary import DataclassRegistry
 from ignite_router.cache import Cache
 from ignite_router.core import answers
 from ignite_router.core.engine import ClientCore, Request, Route, Step
@@ -109,6 +110,7 @@ class ClientBase:
             raise ValueError("handshake_timeout must be positive")
         if (username is None) != (password is None):
             raise ValueError("give both a username and a password, or neither")
+        self.dataclasses = DataclassRegistry()
         self.timeout = timeout
         self.handshake_timeout = handshake_timeout
         self.ssl_context = ssl_context or (
@@ -185,6 +187,7 @@ class ClientBase:
     def route(self, cache: str | Cache, key: Any, key_hint: IgniteType | None = None) -> Route:
         """Where a key operation on ``cache`` would go now, and why (no request is sent)."""
         cache = cache if isinstance(cache, Cache) else Cache(self, cache)
+        key = self.dataclasses.to_wire(key)
         if getattr(key, "type_id", None) is not None and key.hash_code is None:
             write_value(bytearray(), key, key_hint)  # a complex key's hash is in its header
         key_hash = self.core.key_hash(cache.cache_id, key, key_hint)
@@ -233,8 +236,22 @@ class ClientBase:
         """Register a binary type's metadata with the cluster (OP 3003)."""
         frame = bytearray()
         encode_binary_type_put(frame, self.core.next_request_id(), binary_type)
-        self.core.types.add(binary_type)
-        return self.run(self.core.execute(Request("binary_type", frame, answers.nothing)))
+        request = Request("binary_type", frame, answers.nothing, register=())
+        return self.run(_then(self.core.execute(request), None, self.core.registered, binary_type))
+
+    def register_dataclass(
+        self,
+        cls: type,
+        type_name: str | None = None,
+        affinity_key_field: str | None = None,
+        hints: Mapping[str, IgniteType] | None = None,
+    ) -> Any:
+        """Register a dataclass as a binary type; its instances then travel as binary objects
+        (keys too: ``affinity_key_field`` routes them by that field) and come back as
+        instances. ``type_name`` defaults to ``module.QualName``."""
+        return self.put_binary_type(
+            self.dataclasses.register(cls, type_name, affinity_key_field, hints)
+        )
 
     def get_binary_type(self, type_id: int) -> Any:
         """A type's metadata from the cluster (OP 3002), or None; remembered for decoding."""
@@ -314,6 +331,9 @@ class ClientBase:
         return self.run(step)
 
 
-def _then(step: Step, value: Any) -> Step:
+def _then(step: Step, value: Any, callback: Any = None, *args: Any) -> Step:
+    """``step``, then ``callback(*args)`` once it succeeded; returns ``value``."""
     yield from step
+    if callback is not None:
+        callback(*args)
     return value

@@ -53,8 +53,9 @@ class Cache:
         self.cache_id = cache_id(name)
         self.expiry = expiry
         self._core = client.core
-        self._value = answers.reader_of_value(self._core.types)
-        self._pairs = answers.reader_of_pairs(self._core.types)
+        self._wire = client.dataclasses
+        self._value = answers.reader_of_value(self._core.types, self._wire.from_wire)
+        self._pairs = answers.reader_of_pairs(self._core.types, self._wire.from_wire)
 
     def __repr__(self) -> str:
         return f"Cache({self.name!r})"
@@ -128,6 +129,9 @@ class Cache:
         key_hint: IgniteType | None,
         *values: tuple[Any, IgniteType | None],
     ) -> Any:
+        if self._wire:
+            key = self._wire.to_wire(key)
+            values = tuple((self._wire.to_wire(value), hint) for value, hint in values)
         frame, start, transaction = self._begin(op_code)
         write_value(frame, key, key_hint)
         for value, hint in values:
@@ -158,6 +162,8 @@ class Cache:
         turns the sub-results (one per node) into the answer.
         """
         core = self._core
+        if self._wire:
+            items = [tuple(map(self._wire.to_wire, item)) for item in items]
         encoded = []
         for item in items:
             part = bytearray()

@@ -6,6 +6,7 @@ malformed bytes are an error (``ProtocolError``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from protocol.errors import ProtocolError
@@ -29,16 +30,22 @@ def read_long(view: memoryview, pos: int) -> int:
     return int(value)
 
 
-def reader_of_value(registry: BinaryTypeRegistry):  # type: ignore[no-untyped-def]
-    """A decoder of one typed value (None when absent) that knows ``registry``'s types."""
+Decoder = Callable[[memoryview, int], Any]
+Convert = Callable[[Any], Any]
+
+
+def reader_of_value(registry: BinaryTypeRegistry, convert: Convert | None = None) -> Decoder:
+    """A decoder of one typed value (None when absent) that knows ``registry``'s types;
+    ``convert`` maps decoded binary objects to Python classes."""
 
     def read(view: memoryview, pos: int) -> Any:
-        return read_value(view, pos, registry)[0]
+        value = read_value(view, pos, registry)[0]
+        return value if convert is None else convert(value)
 
     return read
 
 
-def reader_of_pairs(registry: BinaryTypeRegistry):  # type: ignore[no-untyped-def]
+def reader_of_pairs(registry: BinaryTypeRegistry, convert: Convert | None = None) -> Decoder:
     """A decoder of ``i32 n`` + n (key, value) pairs, as a dict."""
 
     def read(view: memoryview, pos: int) -> dict[Any, Any]:
@@ -47,6 +54,11 @@ def reader_of_pairs(registry: BinaryTypeRegistry):  # type: ignore[no-untyped-de
         for _ in range(n):
             key, pos = read_value(view, pos, registry)
             value, pos = read_value(view, pos, registry)
+            if convert is not None:
+                value = convert(value)
+                converted = convert(key)
+                if converted.__hash__ is not None:  # an unhashable dataclass stays an object
+                    key = converted
             try:
                 result[key] = value
             except TypeError:

@@ -326,6 +326,11 @@ class ClientCore:
         self.types.add(found)
         self._looked_up.add(type_id)
 
+    def registered(self, binary_type: BinaryType) -> None:
+        """``binary_type`` is known to the cluster: never send it again, decode with it."""
+        self._registered.update((binary_type.type_id, schema) for schema in binary_type.schemas)
+        self.types.add(binary_type)
+
     def _register_types(self, request: Request) -> Step:
         """Register binary types before the first request that writes them (OP 3003)."""
         for binary_type in request.register:
@@ -339,8 +344,7 @@ class ClientCore:
                 (outcome,) = yield [(candidate, frame)]
                 if isinstance(outcome, Answer):
                     outcome.header.raise_for_status()
-                    self._registered |= keys
-                    self.types.add(binary_type)
+                    self.registered(binary_type)
                     break
                 self._check_fatal(request, outcome)
 
