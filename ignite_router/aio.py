@@ -248,6 +248,7 @@ class AioClient(ClientBase):
             sent.append((connection, connection.submit(frame)))
         timeout = self.timeout
         deadline = None if timeout is None else time.monotonic() + timeout
+        grace = 0.0 if timeout is None else min(timeout, _GRACE)
         outcomes: list[Outcome] = []
         for item in sent:
             if isinstance(item, BaseException):
@@ -258,7 +259,7 @@ class AioClient(ClientBase):
                 if deadline is None:
                     await future
                 else:
-                    remaining = max(deadline - time.monotonic(), min(timeout, _GRACE))
+                    remaining = max(deadline - time.monotonic(), grace)
                     timer = connection.loop.call_later(remaining, _expire, connection, future)
                     try:
                         await future

@@ -50,7 +50,7 @@ class DataclassRegistry:
     """Registered dataclasses by class and by type id."""
 
     def __init__(self) -> None:
-        self._by_class: dict[type, tuple[str, dict[str, IgniteType]]] = {}
+        self._by_class: dict[type, tuple[str, dict[str | int, IgniteType]]] = {}
         self._by_type_id: dict[int, type] = {}
 
     def register(
@@ -64,8 +64,10 @@ class DataclassRegistry:
         if not dataclasses.is_dataclass(cls) or not isinstance(cls, type):
             raise TypeError(f"{cls!r} is not a dataclass")
         names = [field.name for field in dataclasses.fields(cls)]
-        hints = dict(hints or {})
-        unknown = set(hints) - set(names)
+        field_hints: dict[str | int, IgniteType] = {}
+        for name, hint in (hints or {}).items():
+            field_hints[name] = hint
+        unknown = set(field_hints) - set(names)
         if unknown:
             raise ValueError(f"hints name fields {sorted(unknown)} that {cls.__name__} lacks")
         if affinity_key_field is not None and affinity_key_field not in names:
@@ -73,11 +75,14 @@ class DataclassRegistry:
         type_name = type_name or f"{cls.__module__}.{cls.__qualname__}"
         annotations = typing.get_type_hints(cls)
         fields = [
-            BinaryField(name, int(hints[name]) if name in hints else _field_type(annotations[name]))
+            BinaryField(
+                name,
+                int(field_hints[name]) if name in field_hints else _field_type(annotations[name]),
+            )
             for name in names
         ]
         binary_type = BinaryType.of(type_name, fields, affinity_key_field=affinity_key_field)
-        self._by_class[cls] = (type_name, hints)
+        self._by_class[cls] = (type_name, field_hints)
         self._by_type_id[binary_type.type_id] = cls
         return binary_type
 
@@ -90,7 +95,7 @@ class DataclassRegistry:
         if known is None:
             return value
         type_name, hints = known
-        fields = {
+        fields: dict[str | int, Any] = {
             field.name: self.to_wire(getattr(value, field.name))
             for field in dataclasses.fields(value)
         }

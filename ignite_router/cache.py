@@ -175,6 +175,7 @@ class Cache:
         transaction = current_transaction(self.client)
         values = [item[0] for item in items] + [item[2] for item in items if len(item) == 4]
         register = self._types_of(values)
+        groups: dict[Any, list[tuple[int, Any]]]
         if transaction is not None or not core.partition_aware:
             groups = {None: encoded}
         else:

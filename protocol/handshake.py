@@ -252,12 +252,16 @@ def next_handshake_version(
     """
     server = failure.server_version
     if failure.status == StatusCode.AUTH_FAILED:
-        raise AuthenticationError(failure.message, tuple(server), failure.status)
+        raise AuthenticationError(failure.message, _triple(server), failure.status)
     if (
         server == proposed
         or server not in SUPPORTED_VERSIONS
         or server > proposed
         or (credentials and server < V1_1)
     ):
-        raise HandshakeError(failure.message, tuple(server), failure.status)
+        raise HandshakeError(failure.message, _triple(server), failure.status)
     return server
+
+
+def _triple(version: ProtocolVersion) -> tuple[int, int, int]:
+    return (version.major, version.minor, version.patch)

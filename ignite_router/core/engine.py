@@ -201,6 +201,8 @@ class ClientCore:
         if not affinity.applicable:
             return Route(None, None, None, "not-applicable")
         if partition is None:
+            if key_hash is None:
+                return Route(None, None, None, "no-map")
             partition = affinity.partition_of(key_hash)
         if not 0 <= partition < len(affinity.primaries):
             return Route(None, None, None, "no-map")

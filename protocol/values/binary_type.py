@@ -14,6 +14,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 from affinity.ids import field_id as _field_id
 from affinity.ids import schema_id as _schema_id
@@ -78,7 +79,7 @@ class BinaryType:
         if isinstance(fields, Mapping):
             fields = [BinaryField(name, int(code)) for name, code in fields.items()]
         field_map = {item.name: item for item in fields}
-        schema = BinarySchema.of(item.field_id for item in field_map.values())
+        schema = BinarySchema.of(cast(int, item.field_id) for item in field_map.values())
         return cls(
             _type_id(type_name),
             type_name,
@@ -174,7 +175,7 @@ class BinaryTypeRegistry(Mapping[int, BinaryType]):
             known = self._types.get(type_id)
             if known is None:
                 return None
-            names = {item.field_id: item.name for item in known.fields.values()}
+            names = {cast(int, item.field_id): item.name for item in known.fields.values()}
             self._field_names[type_id] = names
         return names.get(field_id)
 

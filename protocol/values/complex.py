@@ -192,7 +192,7 @@ _type_id_of = lru_cache(maxsize=4096)(type_id)
 @lru_cache(maxsize=4096)
 def schema_of(names: tuple[str | int, ...]) -> tuple[tuple[int, ...], int]:
     """Field ids and schema id of a field layout (int names are field ids already)."""
-    ids = tuple(name if type(name) is int else field_id(name) for name in names)
+    ids = tuple(name if isinstance(name, int) else field_id(name) for name in names)
     return ids, schema_id(ids)
 
 

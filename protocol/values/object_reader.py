@@ -36,7 +36,9 @@ class Registry(Protocol):
 
 
 class ReadContext(Protocol):
-    registry: Registry | None
+    @property
+    def registry(self) -> Registry | None: ...
+
     memo: dict[int, Any]
     lowest_target: int
 
@@ -112,7 +114,7 @@ def read_object(
             )
         fields[name] = value
         code = view[field_pos]
-        hint = _FIELD_HINTS.get(code if code != _HANDLE else _target_code(view, field_pos))
+        hint = _FIELD_HINTS.get(code if code != _HANDLE else _target_code(view, field_pos) or 0)
         if hint is not None:
             hints[name] = hint
     if layout.raw_start is not None:

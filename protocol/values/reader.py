@@ -160,7 +160,7 @@ def _primitive_array_reader(code: int) -> LeafReader:
         _count(view, start, count, width, code, pos)
         end = start + count * width
         if LITTLE_ENDIAN_HOST:
-            items = view[start:end].cast(letter).tolist()
+            items = view[start:end].cast(letter).tolist()  # type: ignore[call-overload]
         else:
             items = list(struct.unpack_from(f"<{count}{letter}", view, start))
         if code == T.CHAR_ARRAY:
@@ -359,7 +359,7 @@ _LEAF: dict[int, LeafReader] = {
     T.ENUM_ARRAY: _read_enum_array,
 }
 
-_NESTED = {
+_NESTED: dict[int, Any] = {
     T.OBJECT_ARRAY: _read_object_array,
     T.COLLECTION: _read_collection,
     T.MAP: _read_map,

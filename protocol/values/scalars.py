@@ -296,7 +296,7 @@ def read_null(view: memoryview, pos: int) -> tuple[None, int]:
     return None, pos + 1
 
 
-def read_string(view: memoryview, pos: int) -> tuple[str, int]:
+def read_string(view: memoryview | bytes, pos: int) -> tuple[str, int]:
     (size,) = I32.unpack_from(view, pos + 1)
     start = pos + 5
     end = start + size
@@ -318,7 +318,7 @@ def make_uuid(number: int) -> uuid.UUID:
     return value
 
 
-def read_uuid(view: memoryview, pos: int) -> tuple[uuid.UUID, int]:
+def read_uuid(view: memoryview | bytes, pos: int) -> tuple[uuid.UUID, int]:
     high, low = U64_U64.unpack_from(view, pos + 1)
     return make_uuid(high << 64 | low), pos + 17
 

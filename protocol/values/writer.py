@@ -78,6 +78,7 @@ def write_nested(buf: bytearray, value: Any, hint: IgniteType | None, depth: int
             nested(buf, value, depth + 1)
             return
         value, hint = split_hint(value)
+    code: IgniteType
     if type(value) is RawValue:
         if hint is None or hint == value.type_code:
             buf += value.data
@@ -203,11 +204,12 @@ def _typed_array_writer(code: IgniteType, write_element: LeafWriter) -> LeafWrit
 
 def _array_header(buf: bytearray, value: Any, code: IgniteType) -> list[Any] | tuple[Any, ...]:
     """Code, component type id (+ class name if 0) of an Object[]/Enum[]; returns the items."""
+    source: Any
     if isinstance(value, ObjectArray):
-        type_id, class_name, items = value.type_id, value.class_name, value.items
+        type_id, class_name, source = value.type_id, value.class_name, value.items
     else:
-        type_id, class_name, items = DEFAULT_COMPONENT_TYPE_ID, None, value
-    items = _sequence(items, code.name)
+        type_id, class_name, source = DEFAULT_COMPONENT_TYPE_ID, None, value
+    items = _sequence(source, code.name)
     try:
         buf += CODE_I32.pack(code, type_id)
     except struct.error:
@@ -235,6 +237,7 @@ def _write_object_array(buf: bytearray, value: Any, depth: int) -> None:
 
 
 def _write_collection(buf: bytearray, value: Any, depth: int) -> None:
+    items: Any
     if isinstance(value, IgniteCollection):
         kind, items = int(value.kind), value.items
     elif isinstance(value, set | frozenset):
@@ -253,6 +256,7 @@ def _write_collection(buf: bytearray, value: Any, depth: int) -> None:
 
 
 def _write_map(buf: bytearray, value: Any, depth: int) -> None:
+    kind: int
     if isinstance(value, dict):
         kind, items = MapKind.HASH_MAP, value
     elif isinstance(value, IgniteMap):
