@@ -52,7 +52,12 @@ __all__ = ["DEFAULT_PORT", "ClientBase", "parse_endpoints"]
 DEFAULT_PORT = 10800
 # Features the client asks for: only what it uses (never ALL_AFFINITY_MAPPINGS, §4.4).
 CLIENT_FEATURES = frozenset(
-    {Feature.CLUSTER_STATES, Feature.CLUSTER_GROUP_GET_NODES_ENDPOINTS, Feature.HEARTBEAT}
+    {
+        Feature.CLUSTER_STATES,
+        Feature.CLUSTER_GROUP_GET_NODES_ENDPOINTS,
+        Feature.CLUSTER_GROUPS,
+        Feature.HEARTBEAT,
+    }
 )
 
 
@@ -192,6 +197,17 @@ class ClientBase:
             write_value(bytearray(), key, key_hint)  # a complex key's hash is in its header
         key_hash = self.core.key_hash(cache.cache_id, key, key_hint)
         return self.core.primary(cache.cache_id, key_hash, None)
+
+    def refresh_partitions(self, cache: str | Cache) -> Any:
+        """Fetch the cache's partition map now (OP_CACHE_PARTITIONS); returns its
+        :class:`~ignite_router.core.topology.CacheMap` (None if the server has none)."""
+        cache = cache if isinstance(cache, Cache) else Cache(self, cache)
+        return self.run(self.core.refresh([cache.cache_id]))
+
+    def cluster_nodes(self) -> Any:
+        """Every server node the cluster reports (ops 5100 + 5101): id, consistent id,
+        addresses, order, attributes."""
+        return self.run(self.core.cluster_nodes())
 
     def metrics(self) -> dict[str, Any]:
         """Per node (by ``host:port``) request and connection counters, plus client-wide ones."""

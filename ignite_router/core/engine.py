@@ -41,7 +41,15 @@ from protocol.messages.binary_types import (
     encode_binary_type_get,
     encode_binary_type_put,
 )
-from protocol.messages.cluster import decode_endpoints, encode_endpoints_request
+from protocol.messages.cluster import (
+    ServerNodesFilter,
+    decode_endpoints,
+    decode_node_ids,
+    decode_node_info,
+    encode_endpoints_request,
+    encode_node_ids_request,
+    encode_node_info_request,
+)
 from protocol.messages.partitions import decode_partitions_response, encode_partitions_request
 from protocol.opcodes import Feature
 from protocol.values import BinaryType, BinaryTypeRegistry, UnknownSchemaError
@@ -349,6 +357,36 @@ class ClientCore:
                     self.registered(binary_type)
                     break
                 self._check_fatal(request, outcome)
+
+    # -- explicit topology requests ----------------------------------------------------------
+
+    def refresh(self, cache_ids: Sequence[int]) -> Step:
+        """Fetch partition maps now; returns the first cache's map (None if not served)."""
+        context = self.context or ProtocolContext()
+        frame = bytearray()
+        encode_partitions_request(frame, context, self.next_request_id(), cache_ids)
+
+        def decode(view: memoryview, pos: int) -> Any:
+            return decode_partitions_response(view, pos, context).to_partition_map()
+
+        request = Request("partitions", frame, decode)
+        partition_map = yield from self.execute(request)
+        if self.tracker.install(partition_map, [], self.clock()):
+            self.metrics.map_refreshes += 1
+        if request.answered_by is not None:
+            self.observe(request.answered_by, partition_map.version)
+        return self.tracker.maps.get(cache_ids[0]) if cache_ids else None
+
+    def cluster_nodes(self) -> Step:
+        """Server nodes and their details (5100 then 5101)."""
+        frame = bytearray()
+        encode_node_ids_request(frame, self.next_request_id(), -1, [ServerNodesFilter(True)])
+        answer = yield from self.execute(Request("cluster_nodes", frame, decode_node_ids))
+        if answer is None or not answer.node_ids:
+            return []
+        frame = bytearray()
+        encode_node_info_request(frame, self.next_request_id(), answer.node_ids)
+        return (yield from self.execute(Request("cluster_nodes", frame, decode_node_info)))
 
     # -- work that rides along -------------------------------------------------------------
 
