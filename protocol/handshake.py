@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from protocol.context import (
     LATEST,
@@ -61,7 +61,7 @@ class HandshakeRequest:
     version: ProtocolVersion = LATEST
     features: frozenset[int] = frozenset()
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in logs or reprs
     user_attributes: Mapping[str, str] | None = None
     client_type: int = CLIENT_TYPE_THIN
 
