@@ -94,6 +94,7 @@ class AioConnection(asyncio.Protocol):
             future.set_result(self.error)
             return future
         self._pending[request_id] = future
+        self.node.last_sent = time.monotonic()
         self.transport.write(frame)  # type: ignore[union-attr]
         return future
 
@@ -336,8 +337,16 @@ class AioClient(ClientBase):
             due = registry.due(time.monotonic())
             if due:
                 await asyncio.gather(*(self._connection(node) for node in due))
+            beats = self.core.heartbeats_due(time.monotonic())
+            if beats:
+                await asyncio.gather(
+                    *(self._drive(self.core.heartbeat(node)) for node in beats),
+                    return_exceptions=True,  # a failure is handled as any other
+                )
             next_time = registry.next_due_time()
             wait = 1.0 if next_time is None else min(max(next_time - time.monotonic(), 0), 1.0)
+            if self.core.heartbeat_interval is not None:
+                wait = min(wait, self.core.heartbeat_interval / 4)
             if wait > 0:
                 wake.clear()
                 try:

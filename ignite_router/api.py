@@ -105,12 +105,15 @@ class ClientBase:
         reconnect: Any = None,
         event_listeners: Sequence[ClientListener] = (),
         discovery: bool = True,
+        heartbeat_interval: float | None = None,
         use_ssl: bool = False,
         ssl_context: ssl.SSLContext | None = None,
         **ssl_options: Any,
     ) -> None:
         if timeout is not None and timeout <= 0:
             raise ValueError("timeout must be positive (or None to wait forever)")
+        if heartbeat_interval is not None and heartbeat_interval <= 0:
+            raise ValueError("heartbeat_interval must be positive (or None: no heartbeats)")
         if handshake_timeout <= 0:
             raise ValueError("handshake_timeout must be positive")
         if (username is None) != (password is None):
@@ -130,6 +133,7 @@ class ClientBase:
             reconnect=reconnect,
             event_listeners=event_listeners,
             discovery=discovery,
+            heartbeat_interval=heartbeat_interval,
         )
 
     def __repr__(self) -> str:

@@ -27,6 +27,7 @@ from ignite_router.errors import (
     AuthenticationError,
     ConnectionLostError,
     HandshakeError,
+    IgniteError,
     NoNodeAvailableError,
     ProtocolError,
     RequestTimeoutError,
@@ -119,6 +120,7 @@ class SyncConnection:
             if self.error is not None:
                 raise self.error
             self._pending[request_id] = slot
+        self.node.last_sent = time.monotonic()
         try:
             with self._send_lock:
                 self.sock.sendall(frame)  # type: ignore[union-attr]
@@ -379,8 +381,15 @@ class Client(ClientBase):
                     return
                 self._connection(node)
             with self._lock:
+                beats = self.core.heartbeats_due(time.monotonic())
+            for node in beats:
+                with contextlib.suppress(IgniteError):  # a failure is handled as any other
+                    self.run(self.core.heartbeat(node))
+            with self._lock:
                 next_time = registry.next_due_time()
             wait = 1.0 if next_time is None else min(max(next_time - time.monotonic(), 0.0), 1.0)
+            if self.core.heartbeat_interval is not None:
+                wait = min(wait, self.core.heartbeat_interval / 4)
             if wait > 0:
                 self._wake.wait(wait)
             self._wake.clear()

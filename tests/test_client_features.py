@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 import uuid
 
 import pytest
@@ -174,3 +175,17 @@ def test_objects_we_write_are_readable_by_pyignite(cluster: LocalCluster) -> Non
         value = peer.get_cache("shared-objects").get(key)
         assert (value.number, value.total) == (12, 99.5)
         assert type(value).__name__ == "Invoice"
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_idle_connections_get_heartbeats_only_when_asked(kind: str) -> None:
+    with LocalCluster(nodes=2) as cluster:
+        with connected(kind, cluster.endpoints, heartbeat_interval=0.1) as shell:
+            cluster.reset_stats()
+            time.sleep(0.8)
+            assert all(node["requests"] >= 3 for node in cluster.stats())
+            assert all(node.heartbeat_every == 0.1 for node in shell.client.core.registry.nodes)
+        with connected(kind, cluster.endpoints):
+            cluster.reset_stats()
+            time.sleep(0.5)
+            assert all(node["requests"] == 0 for node in cluster.stats())

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from affinity import affinity_hash, field_id
+from ignite_router.core.answers import nothing as decode_empty_lenient
 from ignite_router.core.events import ClientListener, EventDispatcher
 from ignite_router.core.metrics import ClientMetrics
 from ignite_router.core.nodes import Endpoint, Node, NodeRegistry
@@ -49,6 +50,11 @@ from protocol.messages.cluster import (
     encode_endpoints_request,
     encode_node_ids_request,
     encode_node_info_request,
+)
+from protocol.messages.heartbeat import (
+    decode_idle_timeout,
+    encode_heartbeat,
+    encode_idle_timeout_request,
 )
 from protocol.messages.partitions import decode_partitions_response, encode_partitions_request
 from protocol.opcodes import Feature
@@ -118,6 +124,7 @@ class ClientCore:
         reconnect: Callable[[], Iterator[float]] | None = None,
         event_listeners: Sequence[ClientListener] = (),
         discovery: bool = True,
+        heartbeat_interval: float | None = None,
     ) -> None:
         self.handshake = handshake
         self.clock = clock
@@ -130,6 +137,7 @@ class ClientCore:
         self.types = BinaryTypeRegistry()
         self.context: ProtocolContext | None = None
         self.discovery = discovery
+        self.heartbeat_interval = heartbeat_interval
         self._discovery_due = discovery
         self._registered: set[tuple[int, int]] = set()  # (type id, schema id) sent to the cluster
         self._looked_up: set[int] = set()  # key type ids whose metadata was asked for
@@ -387,6 +395,37 @@ class ClientCore:
         frame = bytearray()
         encode_node_info_request(frame, self.next_request_id(), answer.node_ids)
         return (yield from self.execute(Request("cluster_nodes", frame, decode_node_info)))
+
+    # -- heartbeats (feature 11) -----------------------------------------------------------
+
+    def heartbeats_due(self, now: float) -> list[Node]:
+        """Live nodes that have sent nothing for their heartbeat interval."""
+        if self.heartbeat_interval is None or not (
+            self.context is not None and self.context.supports(Feature.HEARTBEAT)
+        ):
+            return []
+        due = []
+        for node in self.registry.nodes:
+            every = node.heartbeat_every or self.heartbeat_interval
+            if node.up and now - node.last_sent >= every:
+                due.append(node)
+        return due
+
+    def heartbeat(self, node: Node) -> Step:
+        """Op 1 to ``node``; the first time, op 2 first to learn the server's idle timeout:
+        the interval is then min(configured, max(idle / 3, 0.5 s)), as the Java client does."""
+        configured = self.heartbeat_interval or 0.0
+        if node.heartbeat_every is None:
+            frame = bytearray()
+            encode_idle_timeout_request(frame, self.next_request_id())
+            idle_ms = yield from self.execute(
+                Request("heartbeat", frame, decode_idle_timeout, node=node)
+            )
+            idle = idle_ms / 1000
+            node.heartbeat_every = configured if idle <= 0 else min(configured, max(idle / 3, 0.5))
+        frame = bytearray()
+        encode_heartbeat(frame, self.next_request_id())
+        yield from self.execute(Request("heartbeat", frame, decode_empty_lenient, node=node))
 
     # -- work that rides along -------------------------------------------------------------
 

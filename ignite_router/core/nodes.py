@@ -26,7 +26,9 @@ class Node:
     __slots__ = (
         "connection",
         "endpoint",
+        "heartbeat_every",
         "last_error",
+        "last_sent",
         "metrics",
         "next_attempt",
         "node_id",
@@ -45,6 +47,8 @@ class Node:
         self.schedule: Iterator[float] | None = None
         self.reported_version: tuple[int, int] | None = None
         self.metrics = NodeMetrics()
+        self.last_sent = 0.0  # when a request was last written (the shell's clock)
+        self.heartbeat_every: float | None = None  # seconds, once the idle timeout is known
 
     def __repr__(self) -> str:
         state = "up" if self.up else "down"
@@ -87,6 +91,7 @@ class NodeRegistry:
         if node_id is not None:
             self.by_id[node_id] = node
         node.up = True
+        node.heartbeat_every = None
         node.last_error = None
         node.schedule = None
         return changed
