@@ -10,7 +10,7 @@ import pytest
 from pyignite import Client as PyigniteClient
 
 from affinity import IgniteType
-from ignite_router import ServerError, TransactionLostError
+from ignite_router import ClientListener, ServerError, TransactionLostError
 from ignite_router.testing import LocalCluster
 from protocol.messages.cache_properties import CacheProperty
 from protocol.values import ComplexObject
@@ -189,3 +189,64 @@ def test_idle_connections_get_heartbeats_only_when_asked(kind: str) -> None:
             cluster.reset_stats()
             time.sleep(0.5)
             assert all(node["requests"] == 0 for node in cluster.stats())
+
+
+class Recorder(ClientListener):
+    """Keeps every event it receives (the listener API is pyignite-style callbacks)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple] = []
+
+    def on_handshake_success(self, endpoint, node_id) -> None:
+        self.events.append(("handshake_success", endpoint))
+
+    def on_connection_lost(self, endpoint, node_id, error) -> None:
+        self.events.append(("connection_lost", endpoint))
+
+    def on_query_start(self, operation, endpoint) -> None:
+        self.events.append(("query_start", operation))
+
+    def on_query_success(self, operation, endpoint) -> None:
+        self.events.append(("query_success", operation))
+
+    def on_query_fail(self, operation, endpoint, error) -> None:
+        self.events.append(("query_fail", operation))
+
+    def on_topology_changed(self, old, new) -> None:
+        self.events.append(("topology_changed", new))
+
+    def on_map_refreshed(self, version, cache_ids) -> None:
+        self.events.append(("map_refreshed", version))
+
+    def on_failover(self, operation, failed, error, attempt) -> None:
+        self.events.append(("failover", operation))
+
+    def on_retry(self, operation, endpoint, attempt) -> None:
+        self.events.append(("retry", operation))
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_listeners_hear_connections_queries_topology_and_failover(kind: str) -> None:
+    recorder = Recorder()
+    with (
+        LocalCluster(nodes=3, backups=1) as cluster,
+        connected(kind, cluster.endpoints, event_listeners=[recorder]) as shell,
+    ):
+        client = shell.client
+        cache = shell.do(client.get_or_create_cache("listened"))
+        shell.do(cache.put(1, 1))
+        with pytest.raises(ServerError):
+            shell.do(client.get_cache("missing").get(1))
+        victim = cluster.nodes[2].node_id
+        key = next(k for k in range(1000) if client.route(cache, k).node_id == victim)
+        shell.do(cache.put(key, "kept"))
+        cluster.kill_node(2)
+        assert shell.do(cache.get(key)) == "kept"  # served by a live node (a backup)
+        names = [name for name, _ in recorder.events]
+        assert names.count("handshake_success") >= 3
+        assert ("query_start", "put") in recorder.events
+        assert ("query_success", "put") in recorder.events
+        assert ("query_fail", "get") in recorder.events  # the missing cache
+        assert "map_refreshed" in names
+        assert "topology_changed" in names
+        assert "connection_lost" in names

@@ -29,6 +29,7 @@ from ignite_router.core.topology import TopologyTracker
 from ignite_router.errors import (
     AuthenticationError,
     HandshakeError,
+    IgniteError,
     NoNodeAvailableError,
     NotRetriedError,
     TransactionLostError,
@@ -287,13 +288,25 @@ class ClientCore:
                 else:
                     node.metrics.fallback += 1
             side = self._side_work(node)
+            if self.events.wants_queries:
+                self.events.emit("on_query_start", request.name, node.endpoint)
             outcomes = yield [(node, frame), *[(target, body) for target, body, _ in side]]
             for (_, _, settle), outcome in zip(side, outcomes[1:], strict=True):
                 settle(outcome)
             outcome = outcomes[0]
             if isinstance(outcome, Answer):
                 request.answered_by = node
-                return (yield from self._decode(node, request, outcome))
+                if not self.events.wants_queries:
+                    return (yield from self._decode(node, request, outcome))
+                try:
+                    result = yield from self._decode(node, request, outcome)
+                except IgniteError as error:
+                    self.events.emit("on_query_fail", request.name, node.endpoint, error)
+                    raise
+                self.events.emit("on_query_success", request.name, node.endpoint)
+                return result
+            if self.events.wants_queries:
+                self.events.emit("on_query_fail", request.name, node.endpoint, outcome)
             self._check_fatal(request, outcome)
             errors[node.endpoint] = outcome
             node.metrics.failovers += 1
