@@ -369,6 +369,8 @@ def test_bad_arguments_raise_python_errors_and_leave_the_buffer_alone() -> None:
 
 
 def test_key_routed_ops_are_the_single_key_ops() -> None:
+    """The Java thin client's key-routed set (ReliableChannel / TcpClientCache); a local
+    peek reads the node it is sent to and is never rerouted."""
     assert {
         Op.CACHE_GET,
         Op.CACHE_PUT,
@@ -383,7 +385,6 @@ def test_key_routed_ops_are_the_single_key_ops() -> None:
         Op.CACHE_CLEAR_KEY,
         Op.CACHE_REMOVE_KEY,
         Op.CACHE_REMOVE_IF_EQUALS,
-        Op.CACHE_LOCAL_PEEK,
     } == KEY_ROUTED_OPS
 
 

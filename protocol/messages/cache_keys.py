@@ -109,9 +109,12 @@ RESPONSE_SHAPES: dict[int, str] = {
     OpCode.CACHE_LOCAL_PEEK: "value",
 }
 
-# Single-key operations a partition-aware client routes to the key's primary.
+# Single-key operations a partition-aware client routes to the key's primary. A local
+# peek reads the storage of the node it is sent to, so it is never rerouted.
 KEY_ROUTED_OPS = frozenset(
-    op for op, shape in BODY_SHAPES.items() if shape[:1] == ("key",) and op in RESPONSE_SHAPES
+    op
+    for op, shape in BODY_SHAPES.items()
+    if shape[:1] == ("key",) and op in RESPONSE_SHAPES and op != OpCode.CACHE_LOCAL_PEEK
 )
 
 
