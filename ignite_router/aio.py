@@ -79,7 +79,8 @@ class AioConnection(asyncio.Protocol):
                 if future is not None and not future.done():
                     future.set_result(event)
             elif isinstance(event, Handshaken):
-                self.handshaken.set_result(event)
+                if not self.handshaken.done():  # cancelled when the handshake timed out
+                    self.handshaken.set_result(event)
             else:
                 self.transport.write(event)  # type: ignore[union-attr]
 

@@ -37,6 +37,8 @@ from protocol.wire import I64
 
 __all__ = ["Client"]
 
+# Reads go into one buffer per connection: a fresh 256 KiB bytes object per recv() would
+# cost an mmap/munmap pair each time.
 _RECV_SIZE = 1 << 18
 _REQUEST_ID_OFFSET = 6  # i32 length, i16 op code, then the i64 request id
 _GRACE = 0.05  # seconds an answer awaited after another one may still take
@@ -64,6 +66,7 @@ class SyncConnection:
         self._cond = threading.Condition(threading.Lock())
         self._send_lock = threading.Lock()
         self._reading = False
+        self._buffer = memoryview(bytearray(_RECV_SIZE))
 
     @property
     def alive(self) -> bool:
@@ -86,10 +89,10 @@ class SyncConnection:
             result = None
             while result is None:
                 sock.settimeout(max(deadline - time.monotonic(), 0.001))
-                data = sock.recv(_RECV_SIZE)
-                if not data:
+                size = sock.recv_into(self._buffer)
+                if not size:
                     raise ConnectionLostError("closed during the handshake", self.node.endpoint)
-                for event in self.protocol.receive(data):
+                for event in self.protocol.receive(self._buffer[:size]):
                     if isinstance(event, Handshaken):
                         result = event
                     elif isinstance(event, bytes):
@@ -161,6 +164,7 @@ class SyncConnection:
     def _read(self, slot: _Slot, deadline: float | None) -> None:
         sock = self.sock
         receive = self.protocol.receive
+        buffer = self._buffer
         pending = self._pending
         cond = self._cond
         while slot.outcome is None:
@@ -169,7 +173,7 @@ class SyncConnection:
                 # awaited in turn, this one may have arrived while we waited for another.
                 sock.settimeout(max(deadline - time.monotonic(), 0.0))  # type: ignore[union-attr]
             try:
-                data = sock.recv(_RECV_SIZE)  # type: ignore[union-attr]
+                size = sock.recv_into(buffer)  # type: ignore[union-attr]
             except (TimeoutError, BlockingIOError):
                 if deadline is not None and time.monotonic() >= deadline:
                     self._timed_out()
@@ -178,13 +182,13 @@ class SyncConnection:
             except OSError as error:
                 self.fail(ConnectionLostError(f"connection lost: {error}", self.node.endpoint))
                 return
-            if not data:
+            if not size:
                 self.fail(
                     ConnectionLostError("connection closed by the server", self.node.endpoint)
                 )
                 return
             try:
-                events = receive(data)
+                events = receive(buffer[:size])
             except ProtocolError as error:
                 self.fail(ConnectionLostError(f"malformed answer: {error}", self.node.endpoint))
                 return

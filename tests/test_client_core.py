@@ -279,8 +279,10 @@ def test_plan_is_primary_then_round_robin_over_live_nodes() -> None:
     for index, node in enumerate(nodes):
         registry.mark_up(node, uuid.UUID(int=index + 1))
     registry.mark_down(nodes[3], ConnectionLostError("x"), 0.0)
-    assert next(registry.plan(nodes[1])) is nodes[1]
-    assert set(registry.plan(nodes[1])) == {nodes[0], nodes[1], nodes[2]}
+    plan = list(registry.plan(nodes[1]))
+    assert plan[0] is nodes[1]
+    assert set(plan[:3]) == {nodes[0], nodes[1], nodes[2]}
+    assert plan[3:] == [nodes[3]]  # a down node only after every live one, to reconnect
     starts = [next(registry.plan(None)) for _ in range(6)]
     assert set(starts) == {nodes[0], nodes[1], nodes[2]}  # the fallback rotates
 
@@ -317,3 +319,16 @@ def test_unknown_response_flags_and_trailing_bytes_are_ignored() -> None:
     from protocol.values import BinaryTypeRegistry
 
     assert reader_of_value(BinaryTypeRegistry())(view, header.body_offset) == 42
+
+
+def test_plan_offers_a_node_that_came_back_during_the_plan() -> None:
+    """Found by the state machine: a node skipped while down must be offered once it is up."""
+    registry = NodeRegistry(fixed_schedule())
+    nodes = [registry.add(("h", port)) for port in range(3)]
+    registry.mark_up(nodes[0], uuid.UUID(int=1))
+    plan = registry.plan(None)
+    assert next(plan) is nodes[0]
+    registry.mark_down(nodes[0], ConnectionLostError("timed out"), 0.0)
+    registry.mark_up(nodes[2], uuid.UUID(int=3))  # reconnected meanwhile
+    assert next(plan) is nodes[2]
+    assert list(plan) == [nodes[1]]  # then the one still down, once

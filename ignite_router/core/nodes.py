@@ -122,22 +122,28 @@ class NodeRegistry:
         return [node for node in self.nodes if node.up]
 
     def plan(self, first: Node | None) -> Iterator[Node]:
-        """``first`` (if up), then every other live node once, round-robin.
+        """``first`` (if up), then the other nodes, each at most once, round-robin.
 
-        When no node is up, nodes due for reconnection are offered, so an
-        operation can bring a connection back instead of failing at once.
+        Liveness is read at each step: a node that came back while an earlier
+        attempt was waiting is offered too. Live nodes come first; when none is
+        left, the nodes that are down are offered, so an operation can bring a
+        connection back before it gives up.
         """
         nodes = self.nodes
+        tried: set[Node] = set()
         if first is not None and first.up:
+            tried.add(first)
             yield first
         count = len(nodes)
         start = self._turn
         self._turn = (start + 1) % max(count, 1)
-        offered = False
-        for step in range(count):
-            node = nodes[(start + step) % count]
-            if node.up and node is not first:
-                offered = True
-                yield node
-        if not offered:
-            yield from (node for node in nodes if not node.up)
+        while True:
+            rotation = [nodes[(start + step) % count] for step in range(count)]
+            candidates = [node for node in rotation if node not in tried]
+            node = next((node for node in candidates if node.up), None)
+            if node is None:
+                node = next(iter(candidates), None)
+            if node is None:
+                return
+            tried.add(node)
+            yield node
