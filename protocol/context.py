@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from protocol.errors import ProtocolError
 from protocol.opcodes import Feature
 
 __all__ = [
     "LATEST",
+    "MAX_FEATURE_BYTES",
     "SUPPORTED_VERSIONS",
     "ProtocolContext",
     "ProtocolVersion",
@@ -40,13 +42,19 @@ V1_5 = ProtocolVersion(1, 5, 0)
 V1_6 = ProtocolVersion(1, 6, 0)
 V1_7 = ProtocolVersion(1, 7, 0)
 
+# Longest feature bitmask accepted either way (2048 bits; Ignite 2.x defines 19).
+MAX_FEATURE_BYTES = 256
+_BITS = tuple(tuple(bit for bit in range(8) if byte >> bit & 1) for byte in range(256))
+
 
 def encode_features(features: frozenset[int] | set[int]) -> bytes:
     """Bit k -> byte k // 8, bit k % 8 (Java ``BitSet.toByteArray``, trailing zeros dropped)."""
     if not features:
         return b""
-    if min(features) < 0:
-        raise ValueError(f"feature bits are non-negative, got {sorted(features)}")
+    if min(features) < 0 or max(features) >= MAX_FEATURE_BYTES * 8:
+        raise ValueError(
+            f"feature bits must be in [0, {MAX_FEATURE_BYTES * 8}), got {sorted(features)}"
+        )
     data = bytearray(max(features) // 8 + 1)
     for bit in features:
         data[bit // 8] |= 1 << (bit % 8)
@@ -54,9 +62,16 @@ def encode_features(features: frozenset[int] | set[int]) -> bytes:
 
 
 def decode_features(data: bytes | memoryview) -> frozenset[int]:
-    """The set bits of a feature bitmask (inverse of :func:`encode_features`)."""
-    value = int.from_bytes(data, "little")
-    return frozenset(bit for bit in range(value.bit_length()) if value >> bit & 1)
+    """The set bits of a feature bitmask (inverse of :func:`encode_features`).
+
+    Linear in the mask; a mask longer than :data:`MAX_FEATURE_BYTES` is a
+    ProtocolError (Ignite defines 19 bits, so only garbage gets near it).
+    """
+    if len(data) > MAX_FEATURE_BYTES:
+        raise ProtocolError(f"feature bitmask of {len(data)} bytes (at most {MAX_FEATURE_BYTES})")
+    return frozenset(
+        index * 8 + bit for index, byte in enumerate(bytes(data)) if byte for bit in _BITS[byte]
+    )
 
 
 @dataclass(frozen=True, slots=True)

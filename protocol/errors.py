@@ -11,6 +11,7 @@ __all__ = [
     "ProtocolError",
     "ServerError",
     "StatusCode",
+    "TrailingBytesError",
 ]
 
 
@@ -38,6 +39,17 @@ class IgniteError(Exception):
 
 class ProtocolError(IgniteError):
     """Bytes that do not form a valid message (truncated, bad type code, bad length...)."""
+
+
+class TrailingBytesError(ProtocolError):
+    """A complete message followed by bytes nobody asked for; ``end`` is where it ended.
+
+    A server may ignore such bytes (Ignite does) by decoding ``payload[:end]``.
+    """
+
+    def __init__(self, message: str, end: int) -> None:
+        super().__init__(message)
+        self.end = end
 
 
 class ServerError(IgniteError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 import uuid
 
-from protocol.errors import ProtocolError
+from protocol.errors import ProtocolError, TrailingBytesError
 
 __all__ = [
     "BOOL",
@@ -72,9 +72,9 @@ def int32s(view: memoryview, pos: int) -> tuple[tuple[int, ...], int]:
 
 
 def finish(view: memoryview, pos: int, what: str) -> None:
-    """Raise ProtocolError if bytes remain after a complete ``what``."""
+    """Raise TrailingBytesError (a ProtocolError) if bytes remain after a complete ``what``."""
     if pos != len(view):
-        raise ProtocolError(f"{len(view) - pos} unexpected bytes after {what}")
+        raise TrailingBytesError(f"{len(view) - pos} unexpected bytes after {what}", pos)
 
 
 def read_raw_uuid(view: memoryview, pos: int) -> tuple[uuid.UUID, int]:

@@ -215,7 +215,9 @@ def test_sizes_by_peek_mode_count_backups(client) -> None:
     assert cache.get_size(PeekModes.PRIMARY) == 50
     assert cache.get_size(PeekModes.BACKUP) == 50  # backups=1 on this cluster
     assert cache.get_size(PeekModes.ALL) == 100
-    assert cache.get_size(PeekModes.ONHEAP) == 100
+    # GridCacheAdapter.parsePeekModes(modes, primary = true): heap/off-heap alone = primaries
+    assert cache.get_size(PeekModes.ONHEAP) == 50
+    assert cache.get_size(PeekModes.OFFHEAP) == 50
     assert cache.get_size([PeekModes.PRIMARY, PeekModes.BACKUP]) == 100
 
 

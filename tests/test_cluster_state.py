@@ -217,10 +217,15 @@ def test_local_peek_and_sizes_by_peek_mode() -> None:
         return I64.unpack(conns[1].cache_op(OpCode.CACHE_GET_SIZE, modes))[0]
 
     assert size() == size(PeekMode.PRIMARY) == size(PeekMode.BACKUP) == 30
-    assert (
-        size(PeekMode.ALL) == size(PeekMode.ONHEAP) == size(PeekMode.PRIMARY, PeekMode.BACKUP) == 60
-    )
+    assert size(PeekMode.ALL) == size(PeekMode.PRIMARY, PeekMode.BACKUP) == 60
+    # parsePeekModes(modes, primary = true): heap/off-heap alone name no copy kind
+    assert size(PeekMode.ONHEAP) == size(PeekMode.OFFHEAP) == 30
+    assert size(PeekMode.ONHEAP, PeekMode.BACKUP) == 30
     assert size(PeekMode.NEAR) == 0
+    # ...while a local peek with them alone looks at every copy the node has
+    for key in range(30):
+        primary, backup = cache.owners[partition(java_hash(key), PARTS)]
+        assert peek(conns[backup], key, PeekMode.ONHEAP) == key
 
 
 def test_transactions_buffer_writes_until_commit() -> None:
@@ -246,9 +251,14 @@ def test_transactions_buffer_writes_until_commit() -> None:
     with pytest.raises(ServerError) as unknown:
         owner.raw(OpCode.TX_END, I32.pack(tx) + b"\x01")
     assert unknown.value.status == StatusCode.TX_NOT_FOUND
-    with pytest.raises(ServerError) as foreign:
-        other.get("k", tx_id=start(owner))  # a transaction belongs to its connection
-    assert foreign.value.status == StatusCode.TX_NOT_FOUND
+    owner.raw(OpCode.TX_END, I32.pack(tx) + b"\x00")  # rolling back an unknown id succeeds
+    # A transaction belongs to its connection: on another one its id is unknown
+    # and the request runs without a transaction (ClientRequestHandler.handle).
+    foreign = start(owner)
+    other.put("k", "outside", tx_id=foreign)
+    assert owner.get("k") == "outside"
+    owner.raw(OpCode.TX_END, I32.pack(foreign) + b"\x00")
+    assert owner.get("k") == "outside"  # the rollback did not undo it
     with pytest.raises(ServerError, match="ATOMIC"):
         owner.put("k", 1, cache="atomic", tx_id=start(owner))
 

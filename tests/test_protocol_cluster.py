@@ -79,7 +79,7 @@ def test_unknown_state_is_a_protocol_error() -> None:
 
 
 PROJECTIONS = st.none() | st.lists(
-    st.builds(AttributeFilter, NAMES, st.none() | TEXT)
+    st.builds(AttributeFilter, NAMES, st.none() | TEXT | st.integers(-(2**63), 2**63 - 1))
     | st.builds(ServerNodesFilter, st.booleans()),
     max_size=3,
 ).map(tuple)
@@ -89,25 +89,35 @@ PROJECTIONS = st.none() | st.lists(
 def test_node_ids_round_trip(version, projection, ids) -> None:
     buf = bytearray()
     encode_node_ids_request(buf, 3, version, projection)
-    assert decode_node_ids_request(memoryview(bytes(buf))[4:], 10) == (version, projection)
+    # No filters and no projection are the same bytes: a count of 0 (every node).
+    assert decode_node_ids_request(memoryview(bytes(buf))[4:], 10) == (version, projection or None)
     body = bytearray()
     encode_node_ids(body, ids)
     assert decode_node_ids(memoryview(bytes(body)), 0) == ids
 
 
 def test_node_ids_layout() -> None:
-    # ClientClusterGroupProjection: bool, i32 count, i16 code (1 attribute, 2 servers).
+    # ClientClusterGroupProjection.read: i32 count, then per item i16 code (1 attribute:
+    # String name + any typed object, 2 servers: bool). No "has projection" bool
+    # (fact sheet §10.1).
     buf = bytearray()
+    encode_node_ids_request(buf, 1, -1)
+    assert buf[14:] == b"\xff" * 8 + b"\x00\x00\x00\x00"  # every node
+    buf.clear()
     encode_node_ids_request(buf, 1, 5, (ServerNodesFilter(True), AttributeFilter("dc", "eu")))
     assert buf[14:] == (
         (5).to_bytes(8, "little")
-        + b"\x01"
         + (2).to_bytes(4, "little")
         + b"\x02\x00\x01"
         + b"\x01\x00"
         + b"\x09\x02\x00\x00\x00dc"
         + b"\x09\x02\x00\x00\x00eu"
     )
+    # A Java client filtering on an Integer attribute: the value is a typed int.
+    java = (7).to_bytes(8, "little") + b"\x01\x00\x00\x00" + b"\x01\x00"
+    java += b"\x09\x04\x00\x00\x00rack" + b"\x03" + (12).to_bytes(4, "little")
+    frame = bytes(10) + java
+    assert decode_node_ids_request(memoryview(frame), 10) == (7, (AttributeFilter("rack", 12),))
     body = bytearray()
     encode_node_ids(body, NodeIds(9, (NODE,)))
     assert bytes(body) == b"\x01" + (9).to_bytes(8, "little") + b"\x01\x00\x00\x00" + RAW_NODE

@@ -12,7 +12,15 @@ from pyignite.connection.handshake import HandshakeRequest as PyHandshakeRequest
 from pyignite.connection.handshake import HandshakeResponse as PyHandshakeResponse
 from pyignite.stream import BinaryStream
 
-from protocol.context import LATEST, SUPPORTED_VERSIONS, ProtocolContext, ProtocolVersion
+from protocol.context import (
+    LATEST,
+    MAX_FEATURE_BYTES,
+    SUPPORTED_VERSIONS,
+    ProtocolContext,
+    ProtocolVersion,
+    decode_features,
+    encode_features,
+)
 from protocol.errors import AuthenticationError, HandshakeError, ProtocolError, StatusCode
 from protocol.handshake import (
     NO_VERSION,
@@ -235,3 +243,24 @@ def test_malformed_answers_are_protocol_errors() -> None:
         decode_handshake_response(b"\x01extra", ProtocolVersion(1, 0, 0))
     with pytest.raises(ProtocolError):
         decode_handshake_request(b"\x02\x01\x00\x07\x00\x00\x00\x02")
+
+
+@given(st.binary(max_size=MAX_FEATURE_BYTES))
+def test_feature_masks_read_like_java_bitsets(mask) -> None:
+    # Reference: the mask as one little-endian integer (Java BitSet.valueOf(byte[])).
+    number = int.from_bytes(mask, "little")
+    expected = {bit for bit in range(8 * len(mask)) if number >> bit & 1}
+    assert decode_features(mask) == expected
+    assert decode_features(encode_features(expected)) == expected
+
+
+def test_oversized_feature_masks_are_refused() -> None:
+    # A megabyte of set bits must fail at once, not decode into 8 million features.
+    huge = b"\x0c" + (10**6).to_bytes(4, "little") + b"\xff" * 10**6
+    head = b"\x01\x01\x00\x07\x00\x00\x00\x02"  # handshake code, 1.7.0, thin client
+    with pytest.raises(ProtocolError):
+        decode_handshake_request(head + huge)
+    with pytest.raises(ProtocolError):
+        decode_handshake_response(b"\x01" + huge, LATEST)
+    with pytest.raises(ValueError):
+        encode_features({8 * MAX_FEATURE_BYTES})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import warnings
 
 import pytest
@@ -302,3 +303,11 @@ def test_page_mismatches_are_errors() -> None:
         encode_resource_request(bytearray(), OpCode.CACHE_GET, 1, 1)
     with pytest.raises(ProtocolError):  # a later page read as a first page
         decode_scan_page(memoryview(b"\x00\x00\x00\x00\x00"), 0, True)
+    with pytest.raises(ValueError):
+        encode_sql_fields_page(bytearray(), SqlFieldsPage([[]], False, 1), 0)
+    # Rows of no fields take no bytes: a count of them is refused before any is built.
+    zero_field_rows = struct.pack("<qii", 1, 0, 10**6) + bytes(10**6)
+    with pytest.raises(ProtocolError):
+        decode_sql_fields_page(memoryview(zero_field_rows), 0, first=True)
+    with pytest.raises(ProtocolError):
+        decode_sql_fields_page(memoryview(zero_field_rows[12:]), 0, first=False)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
+import time
 import uuid
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ignite_router.testing.server import NodeServer
+from ignite_router.testing.server import NodeServer, ServerOptions
 from ignite_router.testing.state import ClusterModel
 
 __all__ = ["LocalCluster", "NodeInfo"]
@@ -36,6 +38,21 @@ class LocalCluster:
     not the key's primary is served and counted as ``forwarded``. The nodes
     run on an event loop in a background thread; every method may be called
     from any other thread (it waits until the loop has done the work).
+
+    The keyword-only options make the cluster as unkind as a real one where a
+    partition-aware client can go wrong; their defaults keep it deterministic:
+
+    - ``reorder``: answers on one connection leave in a shuffled order (seeded
+      by ``seed``), as a node's thread pool completes them.
+    - ``late_affinity``: a join (or leave) first publishes ``(N, 0)`` in which
+      partitions whose new primary does not hold them yet keep their current
+      primary, then, ``rebalance_delay`` seconds later, ``(N, 1)`` with the
+      ideal assignment (see :meth:`wait_for_rebalance`).
+    - ``version_lag``: seconds over which the nodes learn a new version one by
+      one (the oldest node at once, the youngest after the whole lag).
+    - ``exchange_delay``: seconds a topology change holds cache requests.
+    - ``handshake_timeout`` (Ignite's 10 s), ``idle_timeout`` (0 = none, Ignite's
+      default), ``max_connections`` per node, ``ssl_context`` (server side TLS).
     """
 
     def __init__(
@@ -47,6 +64,17 @@ class LocalCluster:
         host: str = "127.0.0.1",
         base_port: int | None = None,
         credentials: tuple[str, str] | None = None,
+        *,
+        reorder: bool = False,
+        late_affinity: bool = False,
+        rebalance_delay: float = 0.1,
+        version_lag: float = 0.0,
+        exchange_delay: float = 0.0,
+        seed: int = 0,
+        handshake_timeout: float = 10.0,
+        idle_timeout: float = 0.0,
+        max_connections: int = 1024,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         if nodes < 1:
             raise ValueError("a cluster needs at least one node")
@@ -57,14 +85,43 @@ class LocalCluster:
             raise ValueError(f"base_port {base_port} leaves no room for {nodes} ports")
         if credentials is not None and len(credentials) != 2:
             raise ValueError("credentials must be a (username, password) pair")
+        for name, value in (
+            ("rebalance_delay", rebalance_delay),
+            ("version_lag", version_lag),
+            ("exchange_delay", exchange_delay),
+            ("handshake_timeout", handshake_timeout),
+            ("idle_timeout", idle_timeout),
+        ):
+            if not value >= 0:
+                raise ValueError(f"{name} must be >= 0 seconds, got {value}")
+        if max_connections < 1:
+            raise ValueError(f"max_connections must be >= 1, got {max_connections}")
+        if ssl_context is not None and not isinstance(ssl_context, ssl.SSLContext):
+            raise TypeError("ssl_context must be an ssl.SSLContext (server side)")
         self.host = host
         self.credentials = tuple(credentials) if credentials is not None else None
+        self.rebalance_delay = float(rebalance_delay)
+        self.version_lag = float(version_lag)
+        self.exchange_delay = float(exchange_delay)
+        self._options = ServerOptions(
+            host=host,
+            credentials=self.credentials,  # type: ignore[arg-type]
+            handshake_timeout=float(handshake_timeout),
+            idle_timeout=float(idle_timeout),
+            max_connections=max_connections,
+            reorder=bool(reorder),
+            seed=seed,
+            ssl_context=ssl_context,
+        )
         self._base_port = base_port
         ports = [base_port + i if base_port else 0 for i in range(nodes)]
-        self._model = ClusterModel(ids, ports, partitions, backups)
+        self._model = ClusterModel(ids, ports, partitions, backups, late_affinity=late_affinity)
+        self._model.on_version = self._version_changed
         self._servers: list[NodeServer] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self._rebalance_timer: asyncio.TimerHandle | None = None
+        self._exchange_timer: asyncio.TimerHandle | None = None
 
     # -- life cycle --------------------------------------------------------------
 
@@ -87,6 +144,7 @@ class LocalCluster:
         try:
             for index in range(len(self._model.nodes)):
                 self._run(self._start_node(index))
+            self.wait_for_rebalance(CALL_TIMEOUT)  # begin settled, whatever the options
         except BaseException:
             self.close()
             raise
@@ -99,6 +157,9 @@ class LocalCluster:
             return
 
         async def stop_all() -> None:
+            for timer in (self._rebalance_timer, self._exchange_timer):
+                if timer is not None:
+                    timer.cancel()
             for server in self._servers:
                 await server.stop(abrupt=False)
             for node in self._model.nodes:
@@ -123,7 +184,15 @@ class LocalCluster:
 
     @property
     def endpoints(self) -> list[tuple[str, int]]:
-        """``(host, port)`` of every node, in node order (dead ones included)."""
+        """``(host, port)`` of every node, in node order (dead ones included).
+
+        Before :meth:`start` the ports are only known if ``base_port`` was given.
+        """
+        if self._loop is None and any(node.port == 0 for node in self._model.nodes):
+            raise RuntimeError(
+                "the ports are picked when the cluster starts: call start() first "
+                "(or give base_port to fix them in advance)"
+            )
         return self._call(lambda: [(self.host, node.port) for node in self._model.nodes])
 
     @property
@@ -136,8 +205,39 @@ class LocalCluster:
 
     @property
     def topology_version(self) -> tuple[int, int]:
-        """``(major, minor)``: major +1 per node join or leave, minor +1 per cache change."""
+        """``(major, minor)``: major +1 per node join or leave, minor +1 per cache change.
+
+        The cluster's newest version; with ``version_lag`` a node may still report
+        an older one (:meth:`reported_versions`).
+        """
         return self._call(lambda: self._model.version)
+
+    def reported_versions(self) -> list[tuple[int, int] | None]:
+        """Per node, the version it knows and reports (None for a dead node)."""
+        return self._call(lambda: [node.seen if node.alive else None for node in self._model.nodes])
+
+    def wait_for_rebalance(self, timeout: float = 10.0) -> tuple[int, int]:
+        """Wait until the topology has settled; returns the version it settled at.
+
+        Settled: no late-affinity stage pending (``(N, 1)`` published), every
+        live node knows the newest version and no exchange holds requests.
+        TimeoutError if that takes longer than ``timeout`` seconds.
+        """
+
+        def settled() -> tuple[int, int] | None:
+            model = self._model
+            if model.staged or any(s.exchanging for s in self._servers):
+                return None
+            if any(model.nodes[i].seen != model.version for i in model.alive_indices()):
+                return None
+            return model.version
+
+        deadline = time.monotonic() + timeout
+        while (version := self._call(settled)) is None:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the topology did not settle within {timeout} s")
+            time.sleep(0.005)
+        return version
 
     def stats(self) -> list[dict[str, int]]:
         """Per node: requests, key_requests, forwarded, connections, errors."""
@@ -158,14 +258,18 @@ class LocalCluster:
 
     def kill_node(self, index: int) -> None:
         """Abrupt failure: connections reset (SO_LINGER 0), the node's copies lost."""
+        self._check_index(index)
         self._run(self._stop_node(index, abrupt=True))
 
     def stop_node(self, index: int) -> None:
-        """Graceful leave: connections closed cleanly; the node's copies leave with it."""
+        """Graceful leave: requests in flight get the server's "node is stopping" error,
+        then connections are closed cleanly; the node's copies leave with it."""
+        self._check_index(index)
         self._run(self._stop_node(index, abrupt=False))
 
     def start_node(self, index: int) -> None:
         """Rejoin with the same consistent id and port and a new node id."""
+        self._check_index(index)
         self._run(self._start_node(index))
 
     def add_node(self, consistent_id: str | None = None) -> int:
@@ -184,32 +288,74 @@ class LocalCluster:
 
     def set_latency(self, index: int, seconds: float) -> None:
         """Delay every response of node ``index`` by ``seconds``."""
+        self._check_index(index)
         if seconds < 0:
             raise ValueError("latency cannot be negative")
         self._call(lambda: setattr(self._server(index), "latency", float(seconds)))
 
     def hang_node(self, index: int) -> None:
         """Node ``index`` keeps accepting and reading but answers nothing until healed."""
+        self._check_index(index)
         self._call(lambda: setattr(self._server(index), "hung", True))
 
     def heal_node(self, index: int) -> None:
         """Undo :meth:`hang_node` (held requests are answered now) and :meth:`set_latency`."""
+        self._check_index(index)
         self._call(lambda: self._server(index).heal())
 
     # -- internals ---------------------------------------------------------------------
+
+    def _check_index(self, index: int) -> None:
+        """IndexError("no node N") for anything but the index of an existing node."""
+        known = self._call(lambda: len(self._model.nodes))
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < known:
+            raise IndexError(f"no node {index}")
 
     def _server(self, index: int) -> NodeServer:
         if not 0 <= index < len(self._servers):
             raise IndexError(f"no node {index}")
         return self._servers[index]
 
+    def _version_changed(self, initiator: int | None) -> None:
+        """On the loop, after every version change: who learns it when, exchanges, stages."""
+        model = self._model
+        loop = asyncio.get_running_loop()
+        version = model.version
+        alive = sorted(model.alive_indices(), key=lambda i: model.nodes[i].order)
+        for position, index in enumerate(alive):
+            # The oldest node (the coordinator) and the node that made the change
+            # know it at once; the others learn it one by one over version_lag.
+            delay = self.version_lag * position / max(len(alive) - 1, 1)
+            if delay <= 0 or index == initiator:
+                model.learn(index, version)
+            else:
+                loop.call_later(delay, model.learn, index, version)
+        if self.exchange_delay > 0:
+            for server in self._servers:
+                server.exchanging = True
+            if self._exchange_timer is not None:
+                self._exchange_timer.cancel()
+            self._exchange_timer = loop.call_later(self.exchange_delay, self._end_exchange)
+        if model.staged and version[1] == 0:  # a join or leave left primaries to move later
+            if self._rebalance_timer is not None:
+                self._rebalance_timer.cancel()
+            self._rebalance_timer = loop.call_later(self.rebalance_delay, self._finish_rebalance)
+
+    def _end_exchange(self) -> None:
+        self._exchange_timer = None
+        for server in self._servers:
+            server.end_exchange()
+
+    def _finish_rebalance(self) -> None:
+        self._rebalance_timer = None
+        self._model.finish_rebalance()
+
     async def _start_node(self, index: int) -> None:
         node = self._model.nodes[index]
         if node.alive:
             raise RuntimeError(f"node {index} is already running")
         while len(self._servers) <= index:
-            server = NodeServer(self._model, len(self._servers), self.host, self.credentials)
-            self._servers.append(server)
+            self._servers.append(NodeServer(self._model, len(self._servers), self._options))
         node.port = await self._servers[index].start(node.port)
         self._model.join(index)
 

@@ -8,7 +8,7 @@ dispatches by op code.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from affinity import cache_id
@@ -29,9 +29,9 @@ from protocol.messages.cache_config import (
 )
 from protocol.messages.cluster import (
     ClusterState,
+    NodeDetails,
     NodeEndpoints,
     NodeIds,
-    NodeInfo,
     ServerNodesFilter,
     TopologyEndpoints,
     decode_cluster_state,
@@ -58,8 +58,8 @@ from protocol.messages.queries import (
 )
 from protocol.messages.tx import decode_tx_end, decode_tx_start, encode_tx_id
 from protocol.opcodes import OpCode
-from protocol.values import encode_binary_type_response, read_string
-from protocol.wire import BOOL, I32, take
+from protocol.values import BinaryType, encode_binary_type_response, read_string, write_string
+from protocol.wire import BOOL, I8, I32, take
 
 if TYPE_CHECKING:
     from ignite_router.testing.session import Session
@@ -67,7 +67,7 @@ if TYPE_CHECKING:
 
 __all__ = ["handle_request"]
 
-Handler = Callable[["Session", int, memoryview, int, bytearray], None]
+Handler = Callable[["Session", int, memoryview, int, bytearray], "Iterator[None] | None"]
 
 _CACHE_PREFIX = struct.Struct("<ib")  # cache id, flags
 
@@ -84,7 +84,7 @@ def _require_active(model: ClusterModel) -> None:
         raise _fail("Cannot perform the operation because the cluster is inactive.")
 
 
-def _create(model: ClusterModel, properties: dict, must_be_new: bool) -> None:
+def _create(model: ClusterModel, properties: dict, must_be_new: bool, node: int) -> None:
     _require_active(model)
     name = properties.get(CacheProperty.NAME)
     if not name:
@@ -94,7 +94,7 @@ def _create(model: ClusterModel, properties: dict, must_be_new: bool) -> None:
             raise _fail(f"Cache already exists [name={name}]", StatusCode.CACHE_EXISTS)
         return
     try:
-        model.create_cache(properties)
+        model.create_cache(properties, initiator=node)
     except ValueError as error:
         raise _fail(f"Invalid cache configuration: {error}") from None
 
@@ -105,21 +105,23 @@ def _cache_admin(session: Session, op: int, view: memoryview, pos: int, out: byt
         encode_cache_names(out, (cache.name for cache in model.caches.values()))
     elif op in (OpCode.CACHE_CREATE_WITH_NAME, OpCode.CACHE_GET_OR_CREATE_WITH_NAME):
         name, _ = read_string(view, pos)
-        _create(model, {CacheProperty.NAME: name}, op == OpCode.CACHE_CREATE_WITH_NAME)
+        must_be_new = op == OpCode.CACHE_CREATE_WITH_NAME
+        _create(model, {CacheProperty.NAME: name}, must_be_new, session.node_index)
     elif op in (
         OpCode.CACHE_CREATE_WITH_CONFIGURATION,
         OpCode.CACHE_GET_OR_CREATE_WITH_CONFIGURATION,
     ):
-        properties = decode_configuration_request(session.context, view, pos)
-        _create(model, properties, op == OpCode.CACHE_CREATE_WITH_CONFIGURATION)
+        properties = decode_configuration_request(session.negotiated, view, pos)
+        must_be_new = op == OpCode.CACHE_CREATE_WITH_CONFIGURATION
+        _create(model, properties, must_be_new, session.node_index)
     elif op == OpCode.CACHE_GET_CONFIGURATION:
         (cid, _flags), _ = take(_CACHE_PREFIX, view, pos)
-        encode_cache_configuration(out, session.context, session.cache(cid).properties)
+        encode_cache_configuration(out, session.negotiated, session.cache(cid).properties)
     else:  # CACHE_DESTROY
         (cid,), _ = take(I32, view, pos)
         _require_active(model)
         session.cache(cid)
-        model.destroy_cache(cid)
+        model.destroy_cache(cid, initiator=session.node_index)
 
 
 # -- OP_CACHE_PARTITIONS (1101) ------------------------------------------------------------
@@ -129,18 +131,25 @@ def _partitions(session: Session, op: int, view: memoryview, pos: int, out: byte
     """Groups of caches sharing one primary map, as the server builds them (fact sheet §4).
 
     The requested caches make the groups (replicated ones share a not-applicable
-    group); every other cache joins a group whose mapping equals its own.
+    group); every other cache joins a group whose mapping equals its own. The
+    answer is what this node knows: a node that has not learnt the newest
+    version yet answers with its older version and maps, and leaves out caches
+    that did not exist then.
     """
     model = session.model
     if model.state == ClusterState.INACTIVE:
         raise _fail("Cannot perform cache operation because the cluster is inactive.")
-    requested = set(decode_partitions_request(session.context, view, pos))
+    requested = set(decode_partitions_request(session.negotiated, view, pos))
+    version = model.seen_by(session.node_index)
     groups: dict[tuple[int, ...] | None, dict[int, dict[int, int]]] = {}
     for must_exist in (True, False):
         for cid, cache in model.caches.items():
             if (cid in requested) != must_exist:
                 continue
-            mapping = None if cache.replicated else cache.primaries
+            primaries = cache.primaries_at(version)
+            if primaries is None:
+                continue  # no assignment for this version yet
+            mapping = None if cache.replicated else primaries
             if must_exist:
                 groups.setdefault(mapping, {})[cid] = cache.key_config
             elif mapping in groups:
@@ -150,12 +159,39 @@ def _partitions(session: Session, op: int, view: memoryview, pos: int, out: byte
         if mapping is None:
             encoded.append(PartitionGroup(False, {cid: {} for cid in caches}))
             continue
-        by_node: dict[int, list[int]] = {}
-        for part, index in enumerate(mapping):
-            by_node.setdefault(index, []).append(part)
-        nodes = {model.nodes[index].node_id: tuple(parts) for index, parts in by_node.items()}
+        nodes = {model.nodes[index].node_id: parts for index, parts in _by_node(mapping).items()}
         encoded.append(PartitionGroup(True, caches, nodes))
-    encode_partitions_response(out, PartitionsResponse(model.version, tuple(encoded)))
+    response = PartitionsResponse(version, tuple(encoded))
+    encode_partitions_response(out, response, session.context)
+
+
+def _by_node(mapping: tuple[int, ...]) -> dict[int, tuple[int, ...]]:
+    by_node: dict[int, list[int]] = {}
+    for part, index in enumerate(mapping):
+        by_node.setdefault(index, []).append(part)
+    return {index: tuple(parts) for index, parts in by_node.items()}
+
+
+def _node_partitions(session: Session, op: int, view: memoryview, pos: int, out: bytearray) -> None:
+    """OP 1100, the deprecated predecessor of 1101 (``ClientCacheNodePartitionsRequest``).
+
+    Answer: i32 node count; per node i32 client port, i32 address count,
+    typed Strings, i32 partition count, i32 primary partitions
+    (``ClientConnectableNodePartitions.write``).
+    """
+    (cid, _flags), _ = take(_CACHE_PREFIX, view, pos)
+    cache = session.cache(cid)
+    model = session.model
+    primaries = cache.primaries_at(model.seen_by(session.node_index)) or cache.primaries
+    by_node = _by_node(primaries)
+    alive = model.alive_indices()
+    out += I32.pack(len(alive))
+    for index in alive:
+        parts = by_node.get(index, ())
+        out += I32.pack(model.nodes[index].port) + I32.pack(1)
+        write_string(out, session.host)
+        out += I32.pack(len(parts))
+        out += struct.pack(f"<{len(parts)}i", *parts)
 
 
 # -- scan queries and cursors (2000, 2001, 0) ----------------------------------------------
@@ -178,17 +214,20 @@ def _scan(session: Session, op: int, view: memoryview, pos: int, out: bytearray)
             )
         _page(session, cursor_id, False, out)
         return
-    request = decode_scan_request(session.context, view, pos)
+    request = decode_scan_request(session.negotiated, view, pos)
     cache = session.cache(request.target.cache_id)
     if not -1 <= request.partition < cache.partitions:
         raise _fail(f"Invalid partition number: {request.partition}")
     if len(session.cursors) >= MAX_CURSORS:
         raise _fail(
-            f"this connection already has {MAX_CURSORS} open cursors: close some first",
+            "Too many open cursors (either close other open cursors or increase the limit "
+            "through ClientConnectorConfiguration.maxOpenCursorsPerConnection) "
+            f"[maximum={MAX_CURSORS}, current={len(session.cursors)}]",
             StatusCode.TOO_MANY_CURSORS,
         )
+    kv.purge_expired(cache)
     parts = range(cache.partitions) if request.partition < 0 else (request.partition,)
-    rows = []
+    rows: list[tuple[bytes, bytes]] = []
     for part in parts:
         owners = cache.owners[part]
         if not owners or (request.local and owners[0] != session.node_index):
@@ -226,6 +265,12 @@ def _binary(session: Session, op: int, view: memoryview, pos: int, out: bytearra
     if op in (OpCode.BINARY_TYPE_NAME_GET, OpCode.BINARY_TYPE_NAME_PUT):
         platform, type_id, name = decode_type_name_request(op, view, pos)
         if name is not None:
+            known = model.type_names.get((platform, type_id))
+            if known is not None and known != name:  # MarshallerContextImpl.registerClassName
+                raise _fail(
+                    "org.apache.ignite.internal.DuplicateTypeIdException: Duplicate ID "
+                    f"[platformId={platform}, typeId={type_id}, oldCls={known}, newCls={name}]"
+                )
             model.type_names[(platform, type_id)] = name
             out += BOOL.pack(True)
             return
@@ -238,8 +283,62 @@ def _binary(session: Session, op: int, view: memoryview, pos: int, out: bytearra
             out, model.registry.get(decode_binary_type_get_request(view, pos))
         )
     else:  # BINARY_TYPE_PUT
-        model.registry.add(decode_binary_type_put_request(view, pos))
+        binary_type = decode_binary_type_put_request(view, pos)
+        registered = model.registry.get(binary_type.type_id)
+        if registered is not None:
+            _check_compatible(registered, binary_type)
+        model.registry.add(binary_type)
         model.binary_types_changed()
+
+
+# BinaryUtils.FIELD_TYPE_NAMES: metadata conflicts are decided on these names.
+_FIELD_TYPE_NAMES = {
+    1: "byte", 2: "short", 3: "int", 4: "long", 5: "float", 6: "double", 7: "char",
+    8: "boolean", 9: "String", 10: "UUID", 11: "Date", 12: "byte[]", 13: "short[]",
+    14: "int[]", 15: "long[]", 16: "float[]", 17: "double[]", 18: "char[]", 19: "boolean[]",
+    20: "String[]", 21: "UUID[]", 22: "Date[]", 23: "Object[]", 24: "Collection", 25: "Map",
+    27: "Object", 28: "Enum", 29: "Enum[]", 30: "decimal", 31: "decimal[]", 32: "Class",
+    33: "Timestamp", 34: "Timestamp[]", 36: "Time", 37: "Time[]", 38: "Enum", 103: "Object",
+}  # fmt: skip
+
+
+def _field_type_name(code: int) -> str:
+    return _FIELD_TYPE_NAMES.get(code, str(code))
+
+
+def _check_compatible(old: BinaryType, new: BinaryType) -> None:
+    """Refuse what ``BinaryUtils.mergeMetadata`` refuses, with its messages (status 1)."""
+    if old.type_name != new.type_name:
+        raise _fail(
+            f"Two binary types have duplicate type ID [typeId={old.type_id}, "
+            f"typeName1={old.type_name}, typeName2={new.type_name}]"
+        )
+    if old.affinity_key_field != new.affinity_key_field:
+        raise _fail(
+            f"Binary type has different affinity key fields [typeName={new.type_name}, "
+            f"affKeyFieldName1={old.affinity_key_field}, "
+            f"affKeyFieldName2={new.affinity_key_field}]"
+        )
+    if old.is_enum != new.is_enum:
+        kind = "enum" if old.is_enum else "non-enum"
+        raise _fail(f"Binary type already registered as {kind}: {new.type_name}")
+    for name, field in new.fields.items():
+        known = old.fields.get(name)
+        if known is None:
+            continue
+        before, after = _field_type_name(known.type_code), _field_type_name(field.type_code)
+        if before != after:
+            raise _fail(
+                f"Binary type has different field types [typeName={old.type_name}, "
+                f"fieldName={name}, fieldTypeName1={before}, fieldTypeName2={after}]"
+            )
+
+
+def _binary_configuration(
+    session: Session, op: int, view: memoryview, pos: int, out: bytearray
+) -> None:
+    """OP 3004: Ignite's defaults, compact footers and the basic full-name mapper (0)."""
+    out += BOOL.pack(True) + I8.pack(0)
 
 
 # -- transactions (4000, 4001) -------------------------------------------------------------
@@ -247,20 +346,32 @@ def _binary(session: Session, op: int, view: memoryview, pos: int, out: bytearra
 
 def _tx(session: Session, op: int, view: memoryview, pos: int, out: bytearray) -> None:
     if op == OpCode.TX_START:
-        decode_tx_start(view, pos)  # concurrency, isolation, timeout, label: not modelled
+        start = decode_tx_start(view, pos)
         if len(session.transactions) >= MAX_TRANSACTIONS:
             raise _fail(
-                f"Active transactions per connection limit ({MAX_TRANSACTIONS}) exceeded",
+                f"Active transactions per connection limit ({MAX_TRANSACTIONS}) exceeded. "
+                "To start a new transaction you need to wait for some of currently active "
+                "transactions complete. To change the limit set up "
+                "ThinClientConfiguration.MaxActiveTxPerConnection property.",
                 StatusCode.TX_LIMIT_EXCEEDED,
             )
         session.last_tx_id += 1
-        session.transactions[session.last_tx_id] = Transaction(session.last_tx_id)
-        encode_tx_id(out, session.last_tx_id)
+        tx = Transaction(
+            session.last_tx_id,
+            timeout=max(start.timeout_ms, 0) / 1000,
+            concurrency=start.concurrency,
+            isolation=start.isolation,
+        )
+        session.transactions[tx.tx_id] = tx
+        encode_tx_id(out, tx.tx_id)
         return
     tx_id, committed = decode_tx_end(view, pos)
+    if tx_id not in session.transactions and not committed:
+        return  # rolling back an unknown transaction succeeds (ClientTxEndRequest)
     tx = session.transaction(tx_id)
     del session.transactions[tx_id]
     if committed:
+        tx.check_valid()  # a timed-out transaction is rolled back instead
         kv.commit(session.model, tx)
 
 
@@ -272,13 +383,13 @@ def _cluster(session: Session, op: int, view: memoryview, pos: int, out: bytearr
     if op == OpCode.CLUSTER_GET_STATE:
         encode_cluster_state(out, model.state)
     else:
-        model.change_state(decode_cluster_state(view, pos))
+        model.change_state(decode_cluster_state(view, pos), initiator=session.node_index)
 
 
 def _node_ids(session: Session, op: int, view: memoryview, pos: int, out: bytearray) -> None:
     """The server nodes of a projection, unless the client knows the current topology."""
     model = session.model
-    known, projection = decode_node_ids_request(view, pos)
+    known, projection = decode_node_ids_request(view, pos, model.registry)
     if known >= model.major:
         encode_node_ids(out, None)
         return
@@ -296,7 +407,7 @@ def _node_info(session: Session, op: int, view: memoryview, pos: int, out: bytea
         if node_id in by_id:
             index, node = by_id[node_id]
             described.append(
-                NodeInfo(
+                NodeDetails(
                     node_id,
                     addresses=(session.host,),
                     order=node.order,
@@ -327,19 +438,21 @@ def _endpoints(session: Session, op: int, view: memoryview, pos: int, out: bytea
 
 def _heartbeat(session: Session, op: int, view: memoryview, pos: int, out: bytearray) -> None:
     if op == OpCode.GET_IDLE_TIMEOUT:
-        encode_idle_timeout(out, 0)  # idle connections are never closed
+        encode_idle_timeout(out, int(session.idle_timeout * 1000))  # 0: never closed
 
 
 HANDLERS: dict[int, Handler] = dict(kv.HANDLERS)
 for _op in (1050, 1051, 1052, 1053, 1054, 1055, 1056):
     HANDLERS[_op] = _cache_admin
 HANDLERS[OpCode.CACHE_PARTITIONS] = _partitions
+HANDLERS[OpCode.CACHE_NODE_PARTITIONS] = _node_partitions
 for _op in (OpCode.QUERY_SCAN, OpCode.QUERY_SCAN_CURSOR_GET_PAGE, OpCode.RESOURCE_CLOSE):
     HANDLERS[_op] = _scan
 for _op in range(OpCode.QUERY_SQL, OpCode.QUERY_SQL_FIELDS_CURSOR_GET_PAGE + 1):
     HANDLERS[_op] = _sql
 for _op in range(OpCode.BINARY_TYPE_NAME_GET, OpCode.BINARY_TYPE_PUT + 1):
     HANDLERS[_op] = _binary
+HANDLERS[OpCode.BINARY_CONFIGURATION_GET] = _binary_configuration
 HANDLERS[OpCode.TX_START] = _tx
 HANDLERS[OpCode.TX_END] = _tx
 HANDLERS[OpCode.CLUSTER_GET_STATE] = _cluster
@@ -351,9 +464,15 @@ HANDLERS[OpCode.HEARTBEAT] = _heartbeat
 HANDLERS[OpCode.GET_IDLE_TIMEOUT] = _heartbeat
 
 
-def handle_request(session: Session, op: int, view: memoryview, pos: int, out: bytearray) -> None:
-    """Run the handler of ``op``; ServerError for unknown ops and failures."""
+def handle_request(
+    session: Session, op: int, view: memoryview, pos: int, out: bytearray
+) -> Iterator[None] | None:
+    """Run the handler of ``op``; ServerError for unknown ops and failures.
+
+    Returns None when done, or an iterator whose steps finish the work (big
+    multi-key requests), so that the caller can let other work run between them.
+    """
     handler = HANDLERS.get(op)
-    if handler is None:
-        raise _fail(f"Unsupported operation [opCode={op}]", StatusCode.INVALID_OP_CODE)
-    handler(session, op, view, pos, out)
+    if handler is None:  # ClientMessageParser: a ClientRawRequest with this status
+        raise _fail(f"Invalid request op code: {op}", StatusCode.INVALID_OP_CODE)
+    return handler(session, op, view, pos, out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -30,10 +31,38 @@ class Cursor:
 
 @dataclass
 class Transaction:
-    """Writes buffered until commit: (cache id, raw key) -> raw value, or None for a removal."""
+    """Writes buffered until commit: (cache id, raw key) -> raw value, or None for a removal.
+
+    ``timeout`` is in seconds (0 = none), ``started`` a ``time.monotonic()``
+    reading: a transaction that outlived its timeout can neither be used nor
+    committed (``IgniteTxLocalAdapter.checkValid``).
+    """
 
     tx_id: int
     writes: dict[tuple[int, bytes], bytes | None] = field(default_factory=dict)
+    timeout: float = 0.0
+    started: float = field(default_factory=time.monotonic)
+    concurrency: int = 0
+    isolation: int = 0
+
+    def check_valid(self) -> None:
+        """ServerError (status 1, Ignite's words) once the timeout has passed."""
+        if self.timeout and time.monotonic() - self.started > self.timeout:
+            raise ServerError(StatusCode.FAILED, self.timed_out_message())
+
+    def timed_out_message(self) -> str:
+        concurrency = _CONCURRENCY.get(self.concurrency, self.concurrency)
+        isolation = _ISOLATION.get(self.isolation, self.isolation)
+        elapsed = int((time.monotonic() - self.started) * 1000)
+        return (
+            f"Cache transaction timed out: GridNearTxLocal [txId={self.tx_id}, "
+            f"concurrency={concurrency}, isolation={isolation}, state=MARKED_ROLLBACK, "
+            f"timeout={int(self.timeout * 1000)}, duration={elapsed}]"
+        )
+
+
+_CONCURRENCY = {0: "OPTIMISTIC", 1: "PESSIMISTIC"}
+_ISOLATION = {0: "READ_COMMITTED", 1: "REPEATABLE_READ", 2: "SERIALIZABLE"}
 
 
 @dataclass
@@ -45,11 +74,19 @@ class Session:
     stats: NodeStats
     host: str = "127.0.0.1"
     context: ProtocolContext | None = None
+    idle_timeout: float = 0.0  # seconds; what OP 2 reports (0 = never closed)
     reported_version: tuple[int, int] | None = None
     cursors: dict[int, Cursor] = field(default_factory=dict)
     transactions: dict[int, Transaction] = field(default_factory=dict)
     last_resource_id: int = 0
     last_tx_id: int = 0
+
+    @property
+    def negotiated(self) -> ProtocolContext:
+        """The handshake's context: requests are only served after the handshake."""
+        if self.context is None:
+            raise RuntimeError("a request was served before the handshake")
+        return self.context
 
     def cache(self, cache_id: int) -> CacheState:
         """The cache a data request names; errors as Ignite reports them."""
@@ -69,8 +106,12 @@ class Session:
         return tx
 
     def topology_to_report(self) -> tuple[int, int] | None:
-        """The version for this response header if it moved since the last one (§1.4)."""
-        version = self.model.version
+        """The version for this response header if it moved since the last one (§1.4).
+
+        It is the version this node knows, which lags behind the cluster's
+        while the node has not learnt a change yet (``version_lag``).
+        """
+        version = self.model.nodes[self.node_index].seen
         if self.reported_version is None or version > self.reported_version:
             self.reported_version = version
             return version

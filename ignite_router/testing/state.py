@@ -1,10 +1,15 @@
 """The data model of the local cluster: nodes, caches, placement, storage, versions.
 
-Pure bookkeeping with no I/O, driven by the server (one event-loop thread).
-Placement follows Ignite: partitions go to owners by ``affinity.assign`` over
-the consistent ids of the live nodes (node ids break ties); every owner keeps
-its own copy; a node that leaves takes its copies with it and the remaining
-owners rebalance onto the new ones at once (no rebalancing window).
+Pure bookkeeping with no I/O and no clock, driven by the server (one
+event-loop thread); timed behaviour (the late-affinity switch, nodes learning
+versions one by one, exchanges) is scheduled by ``LocalCluster`` through
+:attr:`ClusterModel.on_version`. Placement follows Ignite: partitions go to
+owners by ``affinity.assign`` over the consistent ids of the live nodes (node
+ids break ties); every owner keeps its own copy; a node that leaves takes its
+copies with it and the remaining owners rebalance onto the new ones at once.
+With ``late_affinity`` a partition whose ideal primary does not hold it yet
+keeps a current owner as primary until :meth:`ClusterModel.finish_rebalance`
+(``CacheAffinitySharedManager``: the ``(N, 0)`` / ``(N, 1)`` stages).
 """
 
 from __future__ import annotations
@@ -14,10 +19,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from affinity import IgniteType, assign, field_id, java_hash, partition_function, type_id
+from affinity import (
+    IgniteType,
+    affinity_hash,
+    assign,
+    field_id,
+    java_hash,
+    partition_function,
+    type_id,
+)
 from protocol.messages.cache_config import CacheMode, CacheProperty
 from protocol.messages.cluster import ClusterState
-from protocol.values import BinaryTypeRegistry, ComplexObject, read_value
+from protocol.values import BinaryTypeRegistry, read_value
 from protocol.wire import I32
 
 __all__ = ["CacheState", "ClusterModel", "NodeState", "NodeStats"]
@@ -26,6 +39,7 @@ REPLICATED_PARTITIONS = 512  # Ignite's default for replicated caches (fact shee
 REPLICATED_BACKUPS = 2**31 - 1  # Integer.MAX_VALUE: what Ignite reports for replicated caches
 ATOMIC = 1  # CACHE_ATOMICITY_MODE values: 0 TRANSACTIONAL, 1 ATOMIC (the default)
 HISTORY_SIZE = 1000  # topology versions remembered for endpoint discovery (OP 5102)
+MAP_HISTORY = 64  # primary maps remembered per cache, for nodes that lag behind
 _MEMO_LIMIT = 1 << 20  # raw keys whose partition is remembered per cache
 _COMPLEX_OBJECT = 0x67
 _HINTS = {int(t): t for t in IgniteType}
@@ -61,6 +75,7 @@ class NodeState:
     node_id: uuid.UUID = field(default_factory=uuid.uuid4)
     alive: bool = False
     order: int = 0  # the topology version its last join made (Ignite's node order)
+    seen: tuple[int, int] = (0, 0)  # the newest version this node knows (and reports)
     data: dict[int, dict[int, Store]] = field(default_factory=dict)  # cache -> part -> store
     stats: NodeStats = field(default_factory=NodeStats)
 
@@ -80,8 +95,18 @@ class CacheState:
     owners: list[tuple[int, ...]] = field(default_factory=list)  # part -> node indices
     copies: list[list[Store]] = field(default_factory=list)  # part -> owners' stores
     primaries: tuple[int, ...] = ()  # part -> primary node index: the client-visible mapping
+    # (version, primaries) of the last MAP_HISTORY versions, oldest first
+    map_history: list[tuple[tuple[int, int], tuple[int, ...]]] = field(default_factory=list)
+    expiries: dict[bytes, float] = field(default_factory=dict)  # raw key -> deadline (monotonic)
     partition_of_hash: Callable[[int], int] = field(init=False, repr=False)
     partition_memo: dict[bytes, int] = field(default_factory=dict, repr=False)
+
+    def primaries_at(self, version: tuple[int, int]) -> tuple[int, ...] | None:
+        """The primary map a node that knows ``version`` has; None if the cache is newer."""
+        for seen, primaries in reversed(self.map_history):
+            if seen <= version:
+                return primaries
+        return None
 
     def __post_init__(self) -> None:
         self.partition_of_hash = partition_function(self.partitions)
@@ -90,10 +115,22 @@ class CacheState:
 class ClusterModel:
     """Everything the nodes share: membership, caches, data and the topology version."""
 
-    def __init__(self, consistent_ids: list[str], ports: list[int], partitions: int, backups: int):
+    def __init__(
+        self,
+        consistent_ids: list[str],
+        ports: list[int],
+        partitions: int,
+        backups: int,
+        late_affinity: bool = False,
+    ):
         partition_function(partitions)  # validates the count
         if backups < 0:
             raise ValueError(f"backups must be >= 0, got {backups}")
+        self.late_affinity = late_affinity
+        self.staged = False  # some primary is kept until the rebalance finishes
+        # Called after every version change with the node that made it (None for
+        # joins and leaves); a listener may delay when the other nodes learn it.
+        self.on_version: Callable[[int | None], None] | None = None
         self.nodes = [NodeState(cid, port) for cid, port in zip(consistent_ids, ports, strict=True)]
         self.default_partitions = partitions
         self.default_backups = backups
@@ -126,8 +163,9 @@ class ClusterModel:
         node.node_id = uuid.uuid4()
         node.alive = True
         node.data = {}
+        node.order = self.major + 1
         self._topology_changed()
-        node.order = self.major
+        self.learn(index, self.version)  # a joining node starts with the current version
 
     def leave(self, index: int) -> None:
         """Node ``index`` is gone with its copies: a new major version, rebalance."""
@@ -135,6 +173,41 @@ class ClusterModel:
         node.alive = False
         node.data = {}
         self._topology_changed()
+
+    def finish_rebalance(self) -> bool:
+        """End the late-affinity stage: the ideal assignment, minor + 1 (False if none)."""
+        if not self.staged:
+            return False
+        self.staged = False
+        self.minor += 1
+        memo: dict[tuple[int, int], list[tuple[int, ...]]] = {}
+        for cache in self.caches.values():
+            self._rebalance(cache, memo, late=False)
+        self._version_changed(None)
+        return True
+
+    def seen_by(self, index: int) -> tuple[int, int]:
+        """The version node ``index`` reports (behind :attr:`version` while it lags)."""
+        return self.nodes[index].seen
+
+    def learn(self, index: int, version: tuple[int, int]) -> None:
+        """Node ``index`` learns ``version`` (never goes back)."""
+        node = self.nodes[index]
+        if node.alive and version > node.seen:
+            node.seen = version
+
+    def _version_changed(self, initiator: int | None) -> None:
+        version = self.version
+        for cache in self.caches.values():
+            history = cache.map_history
+            if not history or history[-1][1] != cache.primaries or history[-1][0] != version:
+                history.append((version, cache.primaries))
+            del history[:-MAP_HISTORY]
+        if self.on_version is None:
+            for index in self.alive_indices():
+                self.nodes[index].seen = version
+        else:
+            self.on_version(initiator)
 
     def _topology_changed(self) -> None:
         self.major += 1
@@ -144,8 +217,11 @@ class ClusterModel:
         )
         self.history.pop(self.major - HISTORY_SIZE, None)
         assignments: dict[tuple[int, int], list[tuple[int, ...]]] = {}
+        staged = False
         for cache in self.caches.values():
-            self._rebalance(cache, assignments)
+            staged |= self._rebalance(cache, assignments, late=self.late_affinity)
+        self.staged = staged
+        self._version_changed(None)
 
     def _assignment(
         self, cache: CacheState, memo: dict[tuple[int, int], list[tuple[int, ...]]]
@@ -166,17 +242,35 @@ class ClusterModel:
         return memo[key]
 
     def _rebalance(
-        self, cache: CacheState, memo: dict[tuple[int, int], list[tuple[int, ...]]]
-    ) -> None:
-        """New owners copy each partition from a surviving owner; stale copies are dropped."""
+        self,
+        cache: CacheState,
+        memo: dict[tuple[int, int], list[tuple[int, ...]]],
+        late: bool = False,
+    ) -> bool:
+        """New owners copy each partition from a surviving owner; stale copies are dropped.
+
+        With ``late`` a partition whose ideal primary does not hold it keeps its
+        first surviving owner as primary (and every surviving owner keeps its
+        copy) next to the ideal owners, until the ideal assignment is applied.
+        Returns True if some partition was kept that way.
+        """
         cid = cache.cache_id
         nodes = self.nodes
-        new_owners = self._assignment(cache, memo)
+        ideal = self._assignment(cache, memo)
         old_owners = cache.owners or [()] * cache.partitions
+        staged = False
+        new_owners = []
         copies = []
-        for part, owners in enumerate(new_owners):
+        for part, wanted in enumerate(ideal):
+            previous = old_owners[part]
+            owners = wanted
+            if late and wanted:
+                holders = [i for i in previous if nodes[i].alive]
+                if holders and wanted[0] not in holders:
+                    owners = tuple(dict.fromkeys((holders[0], *wanted, *holders[1:])))
+                    staged = True
             source: Store = {}
-            for index in old_owners[part]:
+            for index in previous:
                 held = nodes[index].data.get(cid, {}).get(part)
                 if held is not None:
                     source = held
@@ -185,31 +279,35 @@ class ClusterModel:
                 stores = nodes[index].data.setdefault(cid, {})
                 if part not in stores:
                     stores[part] = dict(source)
-            for index in old_owners[part]:
+            for index in previous:
                 if index not in owners:
                     nodes[index].data.get(cid, {}).pop(part, None)
+            new_owners.append(owners)
             copies.append([nodes[index].data[cid][part] for index in owners])
         cache.owners = new_owners
         cache.copies = copies
         cache.primaries = tuple(owners[0] if owners else -1 for owners in new_owners)
+        return staged
 
     # -- cluster state -------------------------------------------------------------
 
-    def change_state(self, state: ClusterState) -> None:
+    def change_state(self, state: ClusterState, initiator: int | None = None) -> None:
         """Activation changes are exchanges (minor + 1); deactivation drops in-memory data."""
         if state == self.state:
             return
         if state == ClusterState.INACTIVE:
             for cache in self.caches.values():
+                cache.expiries.clear()
                 for stores in cache.copies:
                     for store in stores:
                         store.clear()
         self.state = state
         self.minor += 1
+        self._version_changed(initiator)
 
     # -- caches ------------------------------------------------------------------
 
-    def create_cache(self, properties: dict[int, Any]) -> CacheState:
+    def create_cache(self, properties: dict[int, Any], initiator: int | None = None) -> CacheState:
         name = properties[CacheProperty.NAME]
         mode = properties.get(CacheProperty.CACHE_MODE, CacheMode.PARTITIONED)
         replicated = mode != CacheMode.PARTITIONED
@@ -236,13 +334,15 @@ class ClusterModel:
         self.caches[cache.cache_id] = cache
         self.minor += 1
         self._rebalance(cache, {})
+        self._version_changed(initiator)
         return cache
 
-    def destroy_cache(self, cache_id: int) -> None:
+    def destroy_cache(self, cache_id: int, initiator: int | None = None) -> None:
         del self.caches[cache_id]
         for node in self.nodes:
             node.data.pop(cache_id, None)
         self.minor += 1
+        self._version_changed(initiator)
 
     def binary_types_changed(self) -> None:
         """Affinity fields may come from binary metadata: forget remembered partitions."""
@@ -270,15 +370,10 @@ class ClusterModel:
                 (stored_hash,) = I32.unpack_from(raw_key, 8)
                 return stored_hash
         key, _ = read_value(memoryview(raw_key), 0, self.registry)
-        if isinstance(key, ComplexObject):
-            affinity_field = self._affinity_field_id(cache, key.type_id)
-            if affinity_field is not None:
-                for name, value in key.fields.items():
-                    fid = name if isinstance(name, int) else field_id(name)
-                    if fid == affinity_field and value is not None:
-                        return java_hash(value, key.hint_for(name))
-            return key.hash_code
-        return java_hash(key, _HINTS.get(raw_key[0]))
+        # The same rule the client routes by (affinity.affinity_hash), on the decoded key.
+        return affinity_hash(
+            key, _HINTS.get(raw_key[0]), lambda type_id: self._affinity_field_id(cache, type_id)
+        )
 
     def _affinity_field_id(self, cache: CacheState, key_type_id: int) -> int | None:
         configured = cache.key_config.get(key_type_id)

@@ -2,8 +2,10 @@
 
 5000 GET_STATE -> i8 state; 5001 CHANGE_STATE: i8 state -> empty (as pyignite
 encodes them; it requires feature CLUSTER_STATES).
-5100 GET_NODE_IDS: i64 known topology version + projection -> bool changed
-[+ i64 topology version + i32 n + n raw UUIDs].
+5100 GET_NODE_IDS: i64 known topology version, i32 filter count, filters (no
+"has projection" bool: ``ClientClusterGroupProjection.read``, Java's
+``ClientClusterGroupImpl``, fact sheet §10.1) -> bool changed [+ i64 topology
+version + i32 n + n raw UUIDs].
 5101 GET_NODE_INFO: i32 n + n raw UUIDs -> i32 n + n node descriptions.
 5102 GET_NODE_ENDPOINTS: i64 since, i64 until -> topology version, added
 nodes with their endpoints, removed node ids.
@@ -51,6 +53,7 @@ from protocol.wire import (
 __all__ = [
     "AttributeFilter",
     "ClusterState",
+    "NodeDetails",
     "NodeEndpoints",
     "NodeIds",
     "NodeInfo",
@@ -75,7 +78,6 @@ __all__ = [
 ]
 
 _RANGE = struct.Struct("<qq")
-_NODE_IDS_HEAD = struct.Struct("<q?")  # known topology version, has projection
 _VERSION_HEAD = struct.Struct("<bbb")  # major, minor, maintenance
 _NODE_FLAGS = struct.Struct("<q???")  # order, local, daemon, client
 _ATTRIBUTE = 1  # projection item codes (ClientClusterGroupProjection)
@@ -122,10 +124,10 @@ def decode_cluster_state(view: memoryview, pos: int) -> ClusterState:
 
 @dataclass(frozen=True, slots=True)
 class AttributeFilter:
-    """Projection item: nodes whose attribute ``name`` equals ``value``."""
+    """Projection item: nodes whose attribute ``name`` equals ``value`` (any typed object)."""
 
     name: str
-    value: str | None
+    value: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,51 +154,48 @@ def encode_node_ids_request(
     known_topology_version: int = -1,
     projection: Sequence[AttributeFilter | ServerNodesFilter] | None = None,
 ) -> None:
-    """5100 (feature CLUSTER_GROUPS); ``projection`` None = every node."""
+    """5100 (feature CLUSTER_GROUPS); ``projection`` None or empty = every node."""
     start = begin_request(buf, OpCode.CLUSTER_GROUP_GET_NODE_IDS, request_id)
+    items = projection or ()
     try:
-        buf += I64.pack(known_topology_version)
-        buf += BOOL.pack(projection is not None)
-        if projection is not None:
-            buf += I32.pack(len(projection))
-            for item in projection:
-                if isinstance(item, AttributeFilter):
-                    buf += I16.pack(_ATTRIBUTE)
-                    write_string(buf, item.name)
-                    write_string(buf, item.value)
-                elif isinstance(item, ServerNodesFilter):
-                    buf += I16.pack(_SERVER_NODES) + BOOL.pack(item.servers)
-                else:
-                    raise TypeError(f"unknown projection item {item!r}")
+        buf += I64.pack(known_topology_version) + I32.pack(len(items))
+        for item in items:
+            if isinstance(item, AttributeFilter):
+                buf += I16.pack(_ATTRIBUTE)
+                write_string(buf, item.name)
+                write_value(buf, item.value)
+            elif isinstance(item, ServerNodesFilter):
+                buf += I16.pack(_SERVER_NODES) + BOOL.pack(item.servers)
+            else:
+                raise TypeError(f"unknown projection item {item!r}")
     except BaseException:
         del buf[start:]
         raise
     finish_frame(buf, start)
 
 
-def decode_node_ids_request(view: memoryview, pos: int) -> tuple[int, Projection | None]:
-    """Server side: (known topology version, projection or None)."""
-    (version, has_projection), pos = take(_NODE_IDS_HEAD, view, pos)
-    projection = None
-    if has_projection:
-        n, pos = count(view, pos, 3)
-        items: list[AttributeFilter | ServerNodesFilter] = []
-        for _ in range(n):
-            (code,), pos = take(I16, view, pos)
-            if code == _ATTRIBUTE:
-                name, pos = read_string(view, pos)
-                value, pos = read_string(view, pos)
-                if name is None:
-                    raise ProtocolError("null attribute name in a cluster group projection")
-                items.append(AttributeFilter(name, value))
-            elif code == _SERVER_NODES:
-                (servers,), pos = take(BOOL, view, pos)
-                items.append(ServerNodesFilter(servers))
-            else:
-                raise ProtocolError(f"unknown cluster group projection code {code}")
-        projection = tuple(items)
+def decode_node_ids_request(
+    view: memoryview, pos: int, registry: Any = None
+) -> tuple[int, Projection | None]:
+    """Server side: (known topology version, projection; None when it has no filters)."""
+    (version,), pos = take(I64, view, pos)
+    n, pos = count(view, pos, 3)
+    items: list[AttributeFilter | ServerNodesFilter] = []
+    for _ in range(n):
+        (code,), pos = take(I16, view, pos)
+        if code == _ATTRIBUTE:
+            name, pos = read_string(view, pos)
+            value, pos = read_value(view, pos, registry)
+            if name is None:
+                raise ProtocolError("null attribute name in a cluster group projection")
+            items.append(AttributeFilter(name, value))
+        elif code == _SERVER_NODES:
+            (servers,), pos = take(BOOL, view, pos)
+            items.append(ServerNodesFilter(servers))
+        else:
+            raise ProtocolError(f"unknown cluster group projection code {code}")
     finish(view, pos, "the node ids request")
-    return version, projection
+    return version, tuple(items) or None
 
 
 def encode_node_ids(buf: bytearray, answer: NodeIds | None) -> None:
@@ -241,8 +240,8 @@ class ProductVersion:
 
 
 @dataclass(frozen=True, slots=True)
-class NodeInfo:
-    """One node as 5101 describes it."""
+class NodeDetails:
+    """One node as 5101 describes it (``ClientClusterGroupGetNodesDetailsResponse``)."""
 
     node_id: uuid.UUID
     attributes: dict[str, Any] = field(default_factory=dict)
@@ -254,6 +253,9 @@ class NodeInfo:
     client: bool = False
     consistent_id: Any = None
     version: ProductVersion = ProductVersion(0, 0, 0)
+
+
+NodeInfo = NodeDetails  # the former name, kept for existing callers
 
 
 def encode_node_info_request(
@@ -286,7 +288,7 @@ def _strings(value: Any, what: str) -> tuple[str, ...]:
     return tuple(items)
 
 
-def encode_node_info(buf: bytearray, nodes: Sequence[NodeInfo]) -> None:
+def encode_node_info(buf: bytearray, nodes: Sequence[NodeDetails]) -> None:
     """Server side: the 5101 answer body."""
     buf += I32.pack(len(nodes))
     for node in nodes:
@@ -306,7 +308,7 @@ def encode_node_info(buf: bytearray, nodes: Sequence[NodeInfo]) -> None:
         write_value(buf, version.revision_hash)
 
 
-def decode_node_info(view: memoryview, pos: int, registry: Any = None) -> list[NodeInfo]:
+def decode_node_info(view: memoryview, pos: int, registry: Any = None) -> list[NodeDetails]:
     """Client side: the 5101 answer body."""
     n, pos = count(view, pos, 17)
     nodes = []
@@ -332,7 +334,7 @@ def decode_node_info(view: memoryview, pos: int, registry: Any = None) -> list[N
         if revision_hash is not None and not isinstance(revision_hash, bytes):
             raise ProtocolError("a node's revision hash must be a byte array")
         nodes.append(
-            NodeInfo(
+            NodeDetails(
                 node_id,
                 attributes,
                 _strings(addresses, "addresses"),

@@ -139,7 +139,7 @@ def decode_sql_fields_request(
             partitions, pos = int32s(view, pos - 4)
         (batch_size,), pos = take(I32, view, pos)
     finish(view, pos, "the SQL fields query")
-    return SqlFieldsQuery(
+    return SqlFieldsQuery(  # type: ignore[call-arg]  # seven flags unpacked
         target, text, tuple(args), schema, page_size, max_rows, *flags, timeout, names,
         partitions, batch_size,
     )  # fmt: skip
@@ -147,6 +147,8 @@ def decode_sql_fields_request(
 
 def encode_sql_fields_page(buf: bytearray, page: SqlFieldsPage, field_count: int) -> None:
     """Server side: [cursor id, field count, names] (first page) + rows + more."""
+    if page.rows and field_count <= 0:
+        raise ValueError("rows need at least one field")
     if page.cursor_id is not None:
         if page.field_names and len(page.field_names) != field_count:
             raise ValueError(f"{len(page.field_names)} field names for {field_count} fields")
@@ -189,6 +191,9 @@ def decode_sql_fields_page(
                     raise ProtocolError("null field name in a result page")
                 names.append(name)
     rows_count, pos = count(view, pos, max(field_count, 1))
+    if rows_count and not field_count:
+        # Rows of no values take no bytes, so nothing would bound their number.
+        raise ProtocolError(f"{rows_count} rows without fields in a result page")
     rows = []
     for _ in range(rows_count):
         row = []
