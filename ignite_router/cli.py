@@ -2,38 +2,74 @@
 
 Each command lives in its own module under :mod:`ignite_router.commands` and
 contributes a ``register(subparsers)`` function; the handler it sets returns
-the process exit code.
+the process exit code. Every usage error is one line on stderr, prefixed
+``ignite-router <command>: error:``, and exit code 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 
 from ignite_router import __version__
-from ignite_router.commands import cluster, placement
+from ignite_router.commands import cluster, demo, placement, topology
 
 EXIT_USAGE = 2
+EXIT_INTERNAL = 1
+
+DESCRIPTION = (
+    "Where Apache Ignite 2.x puts a key, computed exactly as the server does "
+    "(hash, partition, locate), and a local Ignite-protocol cluster for tests (cluster)."
+)
+EPILOG = (
+    "Output is JSON on stdout. Bad input: one line on stderr and exit code 2. "
+    "Run 'ignite-router COMMAND --help' for a command's options."
+)
+# argparse takes "-1.5E+3" or "-inf" for an option; these are values (no option looks like them).
+_NEGATIVE_NUMBER = re.compile(
+    r"^-(?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][-+]?\d+)?$|^-(?:inf|infinity|nan)$", re.IGNORECASE
+)
 
 
 class _Parser(argparse.ArgumentParser):
     """Argument parser whose usage errors are one line on stderr and exit code 2."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBER
+
     def error(self, message: str) -> None:  # type: ignore[override]
-        print(f"ignite-router: error: {message}", file=sys.stderr)
+        if message.endswith("required: value"):
+            message += f" (text that starts with '-' goes after '--': {self.prog} -- -text)"
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="ignite-router", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="ignite-router", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"ignite-router {__version__}")
-    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    subparsers = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser, metavar="COMMAND"
+    )
+    demo.register(subparsers)
     placement.register(subparsers)
+    topology.register(subparsers)
     cluster.register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.handler(args))
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # a bug: still one line, never a traceback
+        print(
+            f"ignite-router {args.command}: error: internal error "
+            f"({type(error).__name__}: {error}); please report it",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL

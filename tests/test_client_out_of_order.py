@@ -59,8 +59,8 @@ class ReversingServer:
                         continue
                     view = memoryview(payload)
                     header = decode_request_header(view)
-                    request = decode_cache_request(context, header.op_code, view, header.body_offset)
-                    key, _ = read_value(request.key, 0)
+                    op, offset = header.op_code, header.body_offset
+                    key, _ = read_value(decode_cache_request(context, op, view, offset).key, 0)
                     buf = bytearray()
                     start = begin_response(buf, context, header.request_id, None)
                     write_value(buf, key * 10)
