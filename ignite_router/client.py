@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
+import struct
 import threading
 import time
 from collections.abc import Sequence
@@ -97,7 +98,7 @@ class SyncConnection:
                         result = event
                     elif isinstance(event, bytes):
                         sock.sendall(event)
-            sock.settimeout(client.timeout)
+            _kernel_timeouts(sock, client.timeout)
         except (HandshakeError, ConnectionLostError):
             sock.close()
             raise
@@ -168,13 +169,9 @@ class SyncConnection:
         pending = self._pending
         cond = self._cond
         while slot.outcome is None:
-            if deadline is not None:
-                # Past the deadline one last look without waiting: with several answers
-                # awaited in turn, this one may have arrived while we waited for another.
-                sock.settimeout(max(deadline - time.monotonic(), 0.0))  # type: ignore[union-attr]
             try:
                 size = sock.recv_into(buffer)  # type: ignore[union-attr]
-            except (TimeoutError, BlockingIOError):
+            except (BlockingIOError, ssl.SSLWantReadError):  # SO_RCVTIMEO expired
                 if deadline is not None and time.monotonic() >= deadline:
                     self._timed_out()
                     return
@@ -199,6 +196,9 @@ class SyncConnection:
                         if waiting is not None:
                             waiting.outcome = event
                 cond.notify_all()
+            if slot.outcome is None and deadline is not None and time.monotonic() >= deadline:
+                self._timed_out()  # answers for others keep coming, ours does not
+                return
 
     def fail(self, error: ConnectionLostError) -> None:
         """End the connection: every waiting request gets ``error``; the node goes down."""
@@ -397,3 +397,18 @@ class Client(ClientBase):
             if wait > 0:
                 self._wake.wait(wait)
             self._wake.clear()
+
+
+def _kernel_timeouts(sock: socket.socket, timeout: float | None) -> None:
+    """Blocking mode with the timeout in the kernel (SO_RCVTIMEO/SO_SNDTIMEO).
+
+    A Python-level socket timeout costs a poll() before every send and recv;
+    a kernel timeout makes a quiet recv fail with EAGAIN instead, at no cost.
+    """
+    sock.settimeout(None)
+    if timeout is None:
+        return
+    seconds = int(timeout)
+    value = struct.pack("ll", seconds, int((timeout - seconds) * 1_000_000))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, value)
