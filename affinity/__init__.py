@@ -9,7 +9,13 @@ from affinity.javahash import java_hash
 from affinity.partition import MAX_PARTITIONS, partition, partition_function, partition_mask
 from affinity.partition_map import CacheAffinity, PartitionMap, PartitionMapHistory
 from affinity.partitioners import Murmur3Partitioner, Partitioner, RendezvousPartitioner
-from affinity.rendezvous import assign, node_order
+from affinity.rendezvous import (
+    REPLICATED_BACKUPS,
+    AmbiguousOrderError,
+    assign,
+    node_order,
+    partition_owners,
+)
 from affinity.types import (
     CollectionKind,
     EnumValue,
@@ -23,6 +29,8 @@ from affinity.types import (
 
 __all__ = [
     "MAX_PARTITIONS",
+    "REPLICATED_BACKUPS",
+    "AmbiguousOrderError",
     "CacheAffinity",
     "CollectionKind",
     "EnumValue",
@@ -46,6 +54,7 @@ __all__ = [
     "partition",
     "partition_function",
     "partition_mask",
+    "partition_owners",
     "resolve",
     "schema_id",
     "string_hash",

@@ -61,8 +61,7 @@ def _polynomial_hash(units: bytes | memoryview) -> int:
     return to_int32(total)
 
 
-def string_hash(text: str) -> int:
-    """Java ``String.hashCode()``: 31-polynomial over UTF-16 code units, int32."""
+def _compute_string_hash(text: str) -> int:
     units = text.encode("ascii") if text.isascii() else _units(text)
     if len(units) <= _SHORT:
         # Short keys: a plain Horner loop on unbounded ints, masked once, is fastest.
@@ -77,35 +76,87 @@ def string_hash(text: str) -> int:
     return value - 0x100000000 if value & 0x80000000 else value
 
 
+# A bounded memo of recent short strings: routing hashes the same hot keys over
+# and over, and a dict hit is ~10x cheaper than the pure-Python hash loop. Two
+# generations: when the young one is full it becomes the old one (one reference
+# swap, safe without locks), so at most 2 * _MEMO_SIZE strings are held and a
+# key used since the last swap survives the next one.
+_MEMO_SIZE = 8192
+_MEMO_MAX_LENGTH = 64
+_young: dict[str, int] = {}
+_old: dict[str, int] = {}
+
+
+def string_hash(text: str) -> int:
+    """Java ``String.hashCode()``: 31-polynomial over UTF-16 code units, int32."""
+    global _young, _old
+    value = _young.get(text)
+    if value is not None:
+        return value
+    value = _old.get(text)
+    if value is None:
+        value = _compute_string_hash(text)
+        if len(text) > _MEMO_MAX_LENGTH:
+            return value
+    if len(_young) >= _MEMO_SIZE:
+        _old, _young = _young, {}
+    _young[text] = value
+    return value
+
+
 def java_lower(text: str) -> str:
-    """Lower-case per UTF-16 code unit, as ``Character.toLowerCase(char)`` does.
+    """Lower-case per UTF-16 code unit, as JDK 17's ``Character.toLowerCase(char)`` does.
 
     Python's ``str.lower`` works on code points and may change the length
     (``"İ".lower()`` is two characters); Java maps each char to one char.
     Characters outside the BMP are left as they are (Java sees two surrogates).
+    Python 3.11 knows Unicode 14, JDK 17 Unicode 13: the few upper-case letters
+    Unicode 14 added keep their case here, as they do on the server.
     """
     if text.isascii():
         return text.lower()
     out = []
     for char in text:
-        lowered = _SIMPLE_LOWER.get(char) or char.lower()
+        lowered = _JDK_LOWER.get(char) or char.lower()
         out.append(lowered if len(lowered) == 1 and ord(char) < 0x10000 else char)
     return "".join(out)
 
 
-# Java's simple (one-to-one) lower-case mappings where Python's full mapping
-# produces several characters.
-_SIMPLE_LOWER = {"\u0130": "i"}
+# Where JDK 17's simple one-to-one Character.toLowerCase differs from Python's
+# per-character str.lower: U+0130 maps to one char in Java (Python gives two),
+# and letters new in Unicode 14 (unknown to JDK 17) stay as they are. The
+# live-JDK property test compares every BMP char.
+_JDK_LOWER = {
+    "\u0130": "i",
+    "\u2c2f": "\u2c2f",
+    "\ua7c0": "\ua7c0",
+    "\ua7d0": "\ua7d0",
+    "\ua7d6": "\ua7d6",
+    "\ua7d8": "\ua7d8",
+}
+
+
+def _checked_id(kind: str, name: str) -> int:
+    if not isinstance(name, str):
+        raise TypeError(f"a {kind} name must be a str, got {type(name).__name__}")
+    value = string_hash(java_lower(name))
+    if value == 0:
+        # BinaryBasicIdMapper throws for a zero id: it means "not set" in the format.
+        raise ValueError(
+            f"{kind} name {name!r} has id 0, which Ignite refuses (BinaryBasicIdMapper): "
+            f"use another {kind} name"
+        )
+    return value
 
 
 def type_id(name: str) -> int:
-    """Binary type id of a type name (lower-case Java string hash)."""
-    return string_hash(java_lower(name))
+    """Binary type id of a type name (lower-case Java string hash); 0 is refused."""
+    return _checked_id("type", name)
 
 
 def field_id(name: str) -> int:
-    """Binary field id of a field name (lower-case Java string hash)."""
-    return string_hash(java_lower(name))
+    """Binary field id of a field name (lower-case Java string hash); 0 is refused."""
+    return _checked_id("field", name)
 
 
 def cache_id(name: str) -> int:

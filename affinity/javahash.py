@@ -19,6 +19,7 @@ from typing import Any
 
 from affinity import temporal
 from affinity.ids import string_hash, to_int32
+from affinity.javaobjects import JavaClass, JavaObject, list_object, map_object, set_object
 from affinity.types import (
     CollectionKind,
     EnumValue,
@@ -35,6 +36,7 @@ __all__ = [
     "enum_hash",
     "float_hash",
     "java_hash",
+    "java_object",
     "long_hash",
     "uuid_hash",
 ]
@@ -43,6 +45,8 @@ _MASK32 = 0xFFFFFFFF
 _MASK64 = 0xFFFFFFFFFFFFFFFF
 _LONG_MAX = (1 << 63) - 1
 _LONG_MIN = -(1 << 63)
+_INT_MIN = -(1 << 31)
+_INT_MAX = (1 << 31) - 1
 _F32 = struct.Struct("<f")
 _U32 = struct.Struct("<I")
 _F64 = struct.Struct("<d")
@@ -147,20 +151,27 @@ def _time_hash(value: Any) -> int:
     return long_hash(temporal.time_ms(value))
 
 
+def _decimal_parts(value: Any) -> tuple[int, int]:
+    """(unscaled, scale) of the ``BigDecimal`` the codec writes: not normalized."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value, 0
+    if not isinstance(value, decimal.Decimal):
+        raise TypeError(f"DECIMAL key needs a decimal.Decimal, got {type(value).__name__}")
+    sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):
+        raise ValueError(f"DECIMAL key cannot be {value} (BigDecimal has no NaN/infinity)")
+    scale = -exponent
+    if not _INT_MIN <= scale <= _INT_MAX:
+        raise ValueError(f"DECIMAL scale {scale} does not fit in an int32")
+    # Via Decimal, not str: exact for any length, and not subject to Python's
+    # int/str conversion limit (4300 digits), which the codec does not have either.
+    unscaled = int(decimal.Decimal((sign, digits, 0)))
+    return unscaled, scale
+
+
 def decimal_hash(value: decimal.Decimal | int) -> int:
     """``BigDecimal.hashCode`` of the value as written: scale = -exponent, not normalized."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        scale, unscaled = 0, value
-    elif isinstance(value, decimal.Decimal):
-        sign, digits, exponent = value.as_tuple()
-        if not isinstance(exponent, int):
-            raise ValueError(f"DECIMAL key cannot be {value} (BigDecimal has no NaN/infinity)")
-        scale = -exponent
-        unscaled = int("".join(map(str, digits)) or "0")
-        if sign:
-            unscaled = -unscaled
-    else:
-        raise TypeError(f"DECIMAL key needs a decimal.Decimal, got {type(value).__name__}")
+    unscaled, scale = _decimal_parts(value)
     magnitude = abs(unscaled)
     if magnitude <= _LONG_MAX:
         # Compact form: the hash of the long intCompact (Java keeps |v| and a sign).
@@ -188,33 +199,92 @@ def _enum_key(value: Any) -> int:
     return enum_hash(value)
 
 
-def _collection_hash(value: Any) -> int:
+def _collection_parts(value: Any) -> tuple[CollectionKind, Any]:
     if isinstance(value, IgniteCollection):
-        kind, items = value.kind, value.items
-    elif isinstance(value, set | frozenset):
-        kind, items = CollectionKind.HASH_SET, value
-    elif isinstance(value, list | tuple):
-        kind, items = CollectionKind.ARR_LIST, value
-    else:
-        raise TypeError(f"COLLECTION key needs a collection, got {type(value).__name__}")
-    if kind in _SET_KINDS:
-        return to_int32(sum(0 if item is None else java_hash(item) for item in items))
-    total = 1
-    for item in items:
-        total = (31 * total + (0 if item is None else java_hash(item))) & _MASK32
-    return to_int32(total)
+        return value.kind, value.items
+    if isinstance(value, set | frozenset):
+        return CollectionKind.HASH_SET, value
+    if isinstance(value, list | tuple):
+        return CollectionKind.ARR_LIST, value
+    raise TypeError(f"COLLECTION key needs a collection, got {type(value).__name__}")
 
 
-def _map_hash(value: Any) -> int:
+def _map_items(value: Any) -> dict:
     items = value.items if isinstance(value, IgniteMap) else value
     if not isinstance(items, dict):
         raise TypeError(f"MAP key needs a dict, got {type(value).__name__}")
-    total = 0
-    for key, item in items.items():
-        key_hash = 0 if key is None else java_hash(key)
-        item_hash = 0 if item is None else java_hash(item)
-        total += key_hash ^ item_hash
-    return to_int32(total)
+    return items
+
+
+def _double_bits(value: Any) -> int:
+    number = _as_float(value, IgniteType.DOUBLE)
+    return _DOUBLE_NAN_BITS if number != number else _U64.unpack(_F64.pack(number))[0]
+
+
+def _timestamp_state(value: Any) -> tuple[int, int]:
+    micros = temporal.date_epoch_us(value)
+    return micros // 1000, micros % 1000 * 1000
+
+
+# Ignite type -> (Java class, what its equals() compares), for collection elements.
+_STATES: dict[IgniteType, tuple[JavaClass, Callable[[Any, int], Any]]] = {
+    IgniteType.BYTE: (JavaClass.BYTE, lambda v, h: v),
+    IgniteType.SHORT: (JavaClass.SHORT, lambda v, h: v),
+    IgniteType.INT: (JavaClass.INTEGER, lambda v, h: v),
+    IgniteType.LONG: (JavaClass.LONG, lambda v, h: v),
+    IgniteType.FLOAT: (JavaClass.FLOAT, lambda v, h: h),  # floatToIntBits
+    IgniteType.DOUBLE: (JavaClass.DOUBLE, lambda v, h: _double_bits(v)),
+    IgniteType.CHAR: (JavaClass.CHARACTER, lambda v, h: v),
+    IgniteType.BOOL: (JavaClass.BOOLEAN, lambda v, h: v),
+    IgniteType.STRING: (JavaClass.STRING, lambda v, h: v),
+    IgniteType.UUID: (JavaClass.UUID, lambda v, h: v),
+    IgniteType.DATE: (JavaClass.DATE, lambda v, h: temporal.date_epoch_ms(v)),
+    IgniteType.TIMESTAMP: (JavaClass.TIMESTAMP, lambda v, h: _timestamp_state(v)),
+    IgniteType.TIME: (JavaClass.TIME, lambda v, h: temporal.time_ms(v)),
+    IgniteType.DECIMAL: (JavaClass.BIG_DECIMAL, lambda v, h: _decimal_parts(v)),
+    IgniteType.ENUM: (JavaClass.BINARY_ENUM, lambda v, h: (v.type_id, v.ordinal)),
+    IgniteType.BINARY_ENUM: (JavaClass.BINARY_ENUM, lambda v, h: (v.type_id, v.ordinal)),
+    IgniteType.COMPLEX_OBJECT: (
+        JavaClass.BINARY_OBJECT,
+        lambda v, h: (getattr(v, "type_id", None), h, v),
+    ),
+    IgniteType.WRAPPED_DATA: (
+        JavaClass.BINARY_OBJECT,
+        lambda v, h: (getattr(v, "type_id", None), h, v),
+    ),
+}
+
+
+def java_object(value: Any, hint: IgniteType | None = None) -> JavaObject | None:
+    """The model of the Java object the server deserialises ``value`` into (None for null)."""
+    value, code = resolve(value, hint)
+    if code is IgniteType.NULL:
+        return None
+    if code is IgniteType.COLLECTION:
+        kind, items = _collection_parts(value)
+        elements = [java_object(item) for item in items]
+        return set_object(elements) if kind in _SET_KINDS else list_object(elements)
+    if code is IgniteType.MAP:
+        return map_object(
+            (java_object(key), java_object(item)) for key, item in _map_items(value).items()
+        )
+    hasher = _HASHERS.get(code)
+    if hasher is None:
+        raise TypeError(f"values of Ignite type {code.name} cannot be hashed as keys")
+    hash_code = hasher(value)
+    java_class, state = _STATES[code]
+    return JavaObject(java_class, state(value, hash_code), hash_code)
+
+
+def _collection_hash(value: Any) -> int:
+    kind, items = _collection_parts(value)
+    elements = [java_object(item) for item in items]
+    return (set_object(elements) if kind in _SET_KINDS else list_object(elements)).hash
+
+
+def _map_hash(value: Any) -> int:
+    items = _map_items(value)
+    return map_object((java_object(key), java_object(item)) for key, item in items.items()).hash
 
 
 def _complex_hash(value: Any) -> int:

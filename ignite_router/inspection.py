@@ -126,7 +126,7 @@ def topology_report(client: Client, cache_name: str | None) -> dict[str, Any]:
     if partitions:
         _, owners, backups = _owners_by_rendezvous(client, cache, None, partitions)
         for owner_list in owners or ():
-            for index in owner_list[1:]:  # type: ignore[union-attr]
+            for index in owner_list[1:]:  # type: ignore[index]
                 backups_by_node[nodes[index].node_id] += 1
     report["cache"] = {
         "name": cache_name,

@@ -23,6 +23,7 @@ SEED = 20261122
 
 def _strings(rng: random.Random) -> list[str]:
     fixed = ["", "my cache", "Hello", "😀", "a😀b", "\ud800", "x\udfff", "日本語キー", "İx"]
+    fixed.append("f5a5a608")  # lower-case id 0, which Ignite refuses
     alphabet = [chr(c) for c in (*range(32, 127), 0xE9, 0x4E2D, 0x1F600, 0x10FFFF, 0xD83D)]
     return fixed + ["".join(rng.choices(alphabet, k=rng.randint(1, 70))) for _ in range(40)]
 
@@ -127,7 +128,32 @@ def _assign_cases(rng: random.Random) -> list[dict]:
             "backups": 1,
         }
     )
+    # Replicated caches (backups = Integer.MAX_VALUE): primary, then topology order.
+    for names in (["node-a", "node-b", "node-c", "node-d"], [f"n{i}" for i in range(7)]):
+        cases.append(
+            {
+                "consistent_ids": names,
+                "node_ids": [str(uuid.UUID(int=n + 1)) for n in range(len(names))],
+                "parts": 32,
+                "backups": (1 << 31) - 1,
+            }
+        )
+    # java.util.UUID consistent ids (persistent nodes), written as {"uuid": "..."}.
+    cases.append(
+        {
+            "consistent_ids": [{"uuid": str(uuid.UUID(int=rng.getrandbits(128)))} for _ in range(4)]
+            + ["node-x"],
+            "node_ids": [str(uuid.UUID(int=n + 1)) for n in range(5)],
+            "parts": 64,
+            "backups": 1,
+        }
+    )
     return cases
+
+
+def consistent_id(item: str | dict) -> str | uuid.UUID:
+    """A vectors-file consistent id: a String, or {"uuid": ...} for a java.util.UUID."""
+    return uuid.UUID(item["uuid"]) if isinstance(item, dict) else item
 
 
 def generate() -> dict:
@@ -143,9 +169,8 @@ def generate() -> dict:
         assignments = []
         for case in _assign_cases(rng):
             node_ids = [uuid.UUID(n) for n in case["node_ids"]]
-            request = assign_request(
-                case["consistent_ids"], node_ids, case["parts"], case["backups"]
-            )
+            ids = [consistent_id(item) for item in case["consistent_ids"]]
+            request = assign_request(ids, node_ids, case["parts"], case["backups"])
             case["owners"] = [list(p) for p in parse_assignment(oracle.ask([request])[0])]
             assignments.append(case)
         vectors["assign"] = assignments

@@ -74,11 +74,21 @@ def uuid_halves(value: uuid.UUID) -> tuple[int, int]:
     return signed64(value.int >> 64), signed64(value.int)
 
 
+def _consistent_id_token(consistent_id: str | uuid.UUID) -> str:
+    if isinstance(consistent_id, uuid.UUID):
+        return "u{}_{}".format(*uuid_halves(consistent_id))
+    return utf16_hex(consistent_id)
+
+
 def assign_request(
-    consistent_ids: Sequence[str], node_ids: Sequence[uuid.UUID], parts: int, backups: int
+    consistent_ids: Sequence[str | uuid.UUID],
+    node_ids: Sequence[uuid.UUID],
+    parts: int,
+    backups: int,
 ) -> str:
+    """Consistent ids are Strings, or java.util.UUIDs when given as ``uuid.UUID``."""
     nodes = " ".join(
-        "{}:{}:{}".format(utf16_hex(cid), *uuid_halves(node_id))
+        "{}:{}:{}".format(_consistent_id_token(cid), *uuid_halves(node_id))
         for cid, node_id in zip(consistent_ids, node_ids, strict=True)
     )
     return f"assign {parts} {backups} {nodes}"

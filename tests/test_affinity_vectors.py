@@ -27,6 +27,7 @@ from affinity import (
     type_id,
 )
 from affinity.rendezvous import mix_key
+from property_tests.generate_vectors import consistent_id
 
 VECTORS = json.loads(
     (Path(__file__).resolve().parent.parent / "property_tests" / "vectors.json").read_text()
@@ -42,9 +43,17 @@ def _decimal(unscaled: int, scale: int) -> decimal.Decimal:
     return decimal.Decimal(f"{unscaled}E{-scale}")  # exact: no context rounding
 
 
+def _id_or_zero(name: str) -> int:
+    # BinaryBasicIdMapper refuses a zero id: for those names (the oracle answers 0) we raise.
+    try:
+        return type_id(name)
+    except ValueError:
+        return 0
+
+
 OURS = {
     "string": lambda x: string_hash(_text(x)),
-    "lower": lambda x: type_id(_text(x)),
+    "lower": lambda x: _id_or_zero(_text(x)),
     "long": java_hash,
     "int": lambda x: java_hash(x, IgniteType.INT),
     "short": lambda x: java_hash(x, IgniteType.SHORT),
@@ -83,5 +92,6 @@ def test_every_vector_kind_is_checked() -> None:
 @pytest.mark.parametrize("case", VECTORS["assign"], ids=lambda c: f"{len(c['node_ids'])}n")
 def test_assignment_vectors(case: dict) -> None:
     node_ids = [uuid.UUID(n) for n in case["node_ids"]]
-    ours = assign(case["consistent_ids"], case["parts"], case["backups"], node_ids)
+    ids = [consistent_id(item) for item in case["consistent_ids"]]
+    ours = assign(ids, case["parts"], case["backups"], node_ids)
     assert [list(owners) for owners in ours] == case["owners"]

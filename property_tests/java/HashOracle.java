@@ -20,9 +20,12 @@ import java.util.UUID;
  * Reference oracle for the Python placement math.
  *
  * Reads one request per line ("op arg arg ..."), answers one line per request.
- * hashCode answers come from the real JDK classes; "part", "mix", "assign",
- * "lower" and "schema" are this project's own Java statement of Ignite's
- * formulas (RendezvousAffinityFunction, BinaryBasicIdMapper, FNV-1 schema id).
+ * hashCode answers come from the real JDK classes ("obj" builds nested
+ * ArrayList/HashSet/HashMap values element by element, so the JDK decides
+ * which elements are equal); "part", "mix", "assign", "lower" and "schema" are
+ * this project's own Java statement of Ignite's formulas
+ * (RendezvousAffinityFunction incl. replicatedAssign, BinaryBasicIdMapper,
+ * FNV-1 schema id), with Character.toLowerCase from the running JDK.
  * Strings travel as hex of their UTF-16 code units so any char sequence,
  * lone surrogates included, survives the trip.
  */
@@ -75,6 +78,9 @@ public final class HashOracle {
             case "part": return Integer.toString(partition(Integer.parseInt(a[1]), Integer.parseInt(a[2])));
             case "mix": return Long.toString(mix(Integer.parseInt(a[1]), Integer.parseInt(a[2])));
             case "assign": return assign(a);
+            case "obj": return Integer.toString(objects(a).hashCode());
+            case "lowerall": return lowerAll();
+            case "decimalhex": return Integer.toString(new BigDecimal(new BigInteger(a[1], 16), Integer.parseInt(a[2])).hashCode());
             default: throw new IllegalArgumentException("unknown op " + a[0]);
         }
     }
@@ -114,6 +120,77 @@ public final class HashOracle {
             map.put(string(a[i]), Long.valueOf(a[i + 1]));
         }
         return map;
+    }
+
+    /** "obj TOKEN..." -> the one value the tokens describe (see value()). */
+    private static Object objects(String[] a) {
+        int[] pos = {1};
+        Object value = value(a, pos);
+        if (pos[0] != a.length) {
+            throw new IllegalArgumentException("trailing tokens");
+        }
+        return value;
+    }
+
+    /**
+     * One value in prefix form: "n" null; "list N", "set N" (HashSet, added in
+     * order), "map N" (HashMap, N key/value pairs put in order) followed by their
+     * elements; else "tag:args": l Long, i Integer, s Short, b Byte, f Float bits,
+     * d Double bits, c char, z boolean, S String (UTF-16 hex), U UUID msb:lsb,
+     * D Date ms, T Time ms, P Timestamp ms:nanos-of-ms, M BigDecimal hex:scale.
+     */
+    private static Object value(String[] a, int[] pos) {
+        String token = a[pos[0]++];
+        switch (token) {
+            case "n": return null;
+            case "list": return fill(a, pos, new ArrayList<>());
+            case "set": return fill(a, pos, new HashSet<>());
+            case "map": {
+                int n = Integer.parseInt(a[pos[0]++]);
+                Map<Object, Object> map = new HashMap<>();
+                for (int i = 0; i < n; i++) {
+                    Object key = value(a, pos);
+                    map.put(key, value(a, pos));
+                }
+                return map;
+            }
+            default: break;
+        }
+        String[] p = token.split(":", -1);
+        switch (p[0]) {
+            case "l": return Long.valueOf(p[1]);
+            case "i": return Integer.valueOf(p[1]);
+            case "s": return Short.valueOf(p[1]);
+            case "b": return Byte.valueOf(p[1]);
+            case "f": return Float.intBitsToFloat(Integer.parseUnsignedInt(p[1]));
+            case "d": return Double.longBitsToDouble(Long.parseUnsignedLong(p[1]));
+            case "c": return (char) Integer.parseInt(p[1]);
+            case "z": return p[1].equals("1");
+            case "S": return string(p[1]);
+            case "U": return new UUID(Long.parseLong(p[1]), Long.parseLong(p[2]));
+            case "D": return new Date(Long.parseLong(p[1]));
+            case "T": return new Time(Long.parseLong(p[1]));
+            case "P": return timestamp(Long.parseLong(p[1]), Integer.parseInt(p[2]));
+            case "M": return new BigDecimal(new BigInteger(p[1], 16), Integer.parseInt(p[2]));
+            default: throw new IllegalArgumentException("unknown token " + token);
+        }
+    }
+
+    private static <C extends java.util.Collection<Object>> C fill(String[] a, int[] pos, C target) {
+        int n = Integer.parseInt(a[pos[0]++]);
+        for (int i = 0; i < n; i++) {
+            target.add(value(a, pos));
+        }
+        return target;
+    }
+
+    /** Character.toLowerCase of every char 0..0xFFFF, as UTF-16 hex. */
+    private static String lowerAll() {
+        StringBuilder out = new StringBuilder(4 * 65536);
+        for (int c = 0; c <= 0xFFFF; c++) {
+            out.append(String.format("%04x", (int) Character.toLowerCase((char) c)));
+        }
+        return out.toString();
     }
 
     /** BinaryBasicIdMapper (lower case): Character.toLowerCase per UTF-16 unit, then the 31-hash. */
@@ -164,19 +241,29 @@ public final class HashOracle {
         return key;
     }
 
-    /** "assign parts backups cid:msb:lsb ..." -> per partition "i,j,..." joined by ';'. */
+    /**
+     * "assign parts backups NODE ..." -> per partition "i,j,..." joined by ';'.
+     * NODE is "cid:msb:lsb" where cid is a String as UTF-16 hex, or "u" + msb + "_" + lsb
+     * for a java.util.UUID consistent id. Nodes are given in topology order.
+     */
     private static String assign(String[] a) {
         int parts = Integer.parseInt(a[1]);
         int backups = Integer.parseInt(a[2]);
         int n = a.length - 3;
-        String[] ids = new String[n];
+        Object[] ids = new Object[n];
         UUID[] nodeIds = new UUID[n];
         for (int i = 0; i < n; i++) {
             String[] node = a[3 + i].split(":");
-            ids[i] = string(node[0]);
+            if (node[0].startsWith("u")) {
+                String[] halves = node[0].substring(1).split("_");
+                ids[i] = new UUID(Long.parseLong(halves[0]), Long.parseLong(halves[1]));
+            }
+            else {
+                ids[i] = string(node[0]);
+            }
             nodeIds[i] = new UUID(Long.parseLong(node[1]), Long.parseLong(node[2]));
         }
-        int owners = (int) Math.min((long) backups + 1, n);
+        int owners = backups == Integer.MAX_VALUE ? n : (int) Math.min((long) backups + 1, n);
         StringBuilder out = new StringBuilder();
         for (int part = 0; part < parts; part++) {
             final int p = part;
@@ -188,6 +275,17 @@ public final class HashOracle {
                 int byHash = Long.compare(mix(ids[x].hashCode(), p), mix(ids[y].hashCode(), p));
                 return byHash != 0 ? byHash : nodeIds[x].compareTo(nodeIds[y]);
             });
+            if (backups == Integer.MAX_VALUE && n > 1) {
+                // replicatedAssign: the primary, then the other nodes in topology order.
+                int primary = order.get(0);
+                order.clear();
+                order.add(primary);
+                for (int i = 0; i < n; i++) {
+                    if (i != primary) {
+                        order.add(i);
+                    }
+                }
+            }
             if (part > 0) {
                 out.append(';');
             }
