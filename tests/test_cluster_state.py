@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from affinity import assign, cache_id, java_hash, partition
+from affinity import REPLICATED_BACKUPS, assign, cache_id, java_hash, partition
 from ignite_router.testing.handlers import HANDLERS, handle_request
 from ignite_router.testing.session import Session
 from ignite_router.testing.state import REPLICATED_PARTITIONS, ClusterModel
@@ -65,7 +65,9 @@ class Conn:
 
 
 def expected_owners(model: ClusterModel, parts: int, backups: int) -> list[tuple[int, ...]]:
-    alive = [i for i, node in enumerate(model.nodes) if node.alive]
+    # Topology order is join order (Ignite lists a replicated cache's backups in it).
+    alive = sorted((i for i, node in enumerate(model.nodes) if node.alive),
+                   key=lambda i: model.nodes[i].order)  # fmt: skip
     ids = [model.nodes[i].consistent_id for i in alive]
     node_ids = [model.nodes[i].node_id for i in alive]
     return [tuple(alive[i] for i in o) for o in assign(ids, parts, backups, node_ids)]
@@ -74,8 +76,7 @@ def expected_owners(model: ClusterModel, parts: int, backups: int) -> list[tuple
 def check_placement(model: ClusterModel) -> None:
     """Owners are the rendezvous result; every node holds exactly the partitions it owns."""
     for cache in model.caches.values():
-        alive = len(model.alive_indices())
-        backups = alive if cache.replicated else cache.backups
+        backups = REPLICATED_BACKUPS if cache.replicated else cache.backups
         assert cache.owners == expected_owners(model, cache.partitions, backups)
         for index, node in enumerate(model.nodes):
             owned = {p for p, owners in enumerate(cache.owners) if index in owners}

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from affinity import (
+    REPLICATED_BACKUPS,
     IgniteType,
     affinity_hash,
     assign,
@@ -36,7 +37,6 @@ from protocol.wire import I32
 __all__ = ["CacheState", "ClusterModel", "NodeState", "NodeStats"]
 
 REPLICATED_PARTITIONS = 512  # Ignite's default for replicated caches (fact sheet §7.1)
-REPLICATED_BACKUPS = 2**31 - 1  # Integer.MAX_VALUE: what Ignite reports for replicated caches
 ATOMIC = 1  # CACHE_ATOMICITY_MODE values: 0 TRANSACTIONAL, 1 ATOMIC (the default)
 HISTORY_SIZE = 1000  # topology versions remembered for endpoint discovery (OP 5102)
 MAP_HISTORY = 64  # primary maps remembered per cache, for nodes that lag behind
@@ -226,11 +226,15 @@ class ClusterModel:
     def _assignment(
         self, cache: CacheState, memo: dict[tuple[int, int], list[tuple[int, ...]]]
     ) -> list[tuple[int, ...]]:
-        alive = self.alive_indices()
+        # Topology order (join order): Ignite lists a replicated cache's backups in it.
+        alive = sorted(self.alive_indices(), key=lambda i: self.nodes[i].order)
         if not alive:
             return [()] * cache.partitions
-        backups = len(alive) if cache.replicated else cache.backups
-        key = (cache.partitions, min(backups, len(alive)))
+        backups = REPLICATED_BACKUPS if cache.replicated else cache.backups
+        key = (
+            cache.partitions,
+            backups if backups == REPLICATED_BACKUPS else min(backups, len(alive)),
+        )
         if key not in memo:
             ranked = assign(
                 [self.nodes[i].consistent_id for i in alive],
