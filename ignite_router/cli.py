@@ -14,14 +14,16 @@ import sys
 from collections.abc import Sequence
 
 from ignite_router import __version__
-from ignite_router.commands import cluster, demo, placement, topology
+from ignite_router.commands import bench, cluster, demo, placement, topology
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 1
 
 DESCRIPTION = (
-    "Where Apache Ignite 2.x puts a key, computed exactly as the server does "
-    "(hash, partition, locate), and a local Ignite-protocol cluster for tests (cluster)."
+    "A partition-aware Apache Ignite 2.x thin client: see it route through a node failure "
+    "(demo), ask where a key lives, offline or on a live cluster (hash, partition, locate), "
+    "inspect a live cluster (topology), run a local Ignite-protocol cluster (cluster), and "
+    "measure this client against pyignite (bench)."
 )
 EPILOG = (
     "Output is JSON on stdout. Bad input: one line on stderr and exit code 2. "
@@ -57,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     placement.register(subparsers)
     topology.register(subparsers)
     cluster.register(subparsers)
+    bench.register(subparsers)
     return parser
 
 

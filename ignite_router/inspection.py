@@ -80,6 +80,8 @@ def locate_live(
             if node["up"] and cache.local_peek(key, node["node_id"], key_hint=hint) is not None
         ]
         result["holders"] = [str(node_id) for node_id in holders]
+        if not holders:
+            result["note"] = "no node stores this key: write it before verifying its placement"
         result["verified"] = bool(holders) and (
             set(holders) == expected if expected is not None else route.node_id in holders
         )

@@ -20,8 +20,12 @@ from typing import Any
 
 from affinity import IgniteType, java_hash, partition
 from affinity.rendezvous import partition_owners
+from ignite_router.commands.connection import add_connection_options, client_from, endpoints_of
+from ignite_router.errors import IgniteError
+from ignite_router.inspection import locate_live
 
 EXIT_OK = 0
+EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
@@ -271,14 +275,38 @@ def _placement(args: argparse.Namespace) -> dict[str, Any]:
         result["partitions"] = args.partitions
         result["partition"] = partition(hash_code, args.partitions)
     if args.command == "locate":
-        # A live-cluster variant (--connect) would ask the cluster's partition map here.
         owners = _offline_owners(args, result["partition"])
         result["primary"] = owners[0]
         result["backups"] = owners[1:]
     return result
 
 
+def _run_live(args: argparse.Namespace) -> int:
+    """``locate --connect``: ask a live cluster, optionally verify against its storage."""
+    try:
+        if args.cache is None:
+            raise ValueError("--connect needs --cache NAME")
+        value, type_name, hint = parse_key(args.value, args.type)
+        endpoints = endpoints_of(args.connect)
+        client = client_from(args)
+    except (ValueError, TypeError, OverflowError) as error:
+        print(f"ignite-router locate: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    key = value.as_datetime() if isinstance(value, Instant) else value
+    try:
+        with client.connect(endpoints):
+            result = locate_live(client, args.cache, key, hint, args.verify)
+    except (IgniteError, LookupError) as error:
+        print(f"ignite-router locate: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    result = {"value": _json_value(value, type_name), "type": type_name, **result}
+    print(json.dumps(result))
+    return EXIT_FAILED if args.verify and not result["verified"] else EXIT_OK
+
+
 def _run(args: argparse.Namespace) -> int:
+    if getattr(args, "connect", None) is not None:
+        return _run_live(args)
     try:
         result = _placement(args)
     except (ValueError, TypeError, OverflowError) as error:
@@ -296,7 +324,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     helps = {
         "hash": "Java hashCode of a key as the server computes it",
         "partition": "partition of a key (RendezvousAffinityFunction formula)",
-        "locate": "partition, primary and backup nodes of a key for given consistent ids",
+        "locate": "partition, primary and backups of a key (offline, or --connect to a cluster)",
     }
     for name, help_text in helps.items():
         parser = subparsers.add_parser(name, help=help_text, description=help_text)
@@ -345,4 +373,14 @@ def _register_locate(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=0,
         help="number of backups (default 0; 2147483647 = replicated cache)",
+    )
+    live = parser.add_argument_group(
+        "a live cluster instead (a real Ignite or `ignite-router cluster`)"
+    )
+    add_connection_options(live, required=False)  # type: ignore[arg-type]
+    live.add_argument("--cache", help="the cache to locate the key in (with --connect)")
+    live.add_argument(
+        "--verify",
+        action="store_true",
+        help="ask every node what it stores (local peek); exit 1 if it disagrees with the routing",
     )
