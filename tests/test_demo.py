@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 
 def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -43,3 +45,15 @@ def test_demo_refuses_bad_arguments_in_one_line() -> None:
         assert result.returncode == 2
         assert len(result.stderr.strip().splitlines()) == 1
         assert "Traceback" not in result.stderr
+
+
+def test_the_readmes_first_command_finishes_by_itself() -> None:
+    """`ignite-router demo` with its defaults, as the README's first command runs it."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    first_command = next(line for line in readme.splitlines() if line.startswith("python3 -m venv"))
+    assert first_command.endswith("ignite-router demo")
+    started = time.monotonic()
+    result = run_cli("demo", timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started < 45
+    assert "acknowledged writes lost" in result.stdout
