@@ -52,6 +52,7 @@ class Cache:
         self.name = name
         self.cache_id = cache_id(name)
         self.expiry = expiry
+        self._prefix: bytes | None = None  # cache id, flags, expiry: written once
         self._core = client.core
         self._wire = client.dataclasses
         self._value = answers.reader_of_value(self._core.types, self._wire.from_wire)
@@ -76,15 +77,19 @@ class Cache:
 
     def _begin(self, op_code: int) -> tuple[bytearray, int, Any]:
         transaction = current_transaction(self.client)
-        context = self.client.context()
         frame = bytearray()
         start = begin_request(frame, op_code, self._core.next_request_id())
-        target = CacheTarget(
-            self.cache_id,
-            expiry=self.expiry,
-            tx_id=transaction.tx_id if transaction is not None else None,
+        if transaction is None and self._prefix is not None:
+            frame += self._prefix  # the same bytes for every request outside a transaction
+            return frame, start, None
+        context = self.client.context()
+        tx_id = transaction.tx_id if transaction is not None else None
+        prefix_start = len(frame)
+        write_cache_prefix(
+            frame, context, CacheTarget(self.cache_id, expiry=self.expiry, tx_id=tx_id)
         )
-        write_cache_prefix(frame, context, target)
+        if transaction is None:
+            self._prefix = bytes(frame[prefix_start:])
         return frame, start, transaction
 
     def _request(

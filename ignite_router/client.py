@@ -55,7 +55,14 @@ class _Slot:
 
 
 class SyncConnection:
-    """One node's socket: handshake, send, and the read turn shared by waiting threads."""
+    """One node's socket: handshake, send, and the read turn shared by waiting threads.
+
+    A thread that waits for an answer takes the read turn if it is free and
+    reads until its own answer is in, leaving every other answer in its
+    slot. Threads that find the turn taken wait on a condition until their
+    answer is in or the turn is free. A lone thread only ever touches two
+    plain locks (C-level), never the condition.
+    """
 
     def __init__(self, client: Client, node: Node) -> None:
         self.client = client
@@ -64,9 +71,11 @@ class SyncConnection:
         self.protocol = ClientConnection(client.core.handshake)
         self.error: ConnectionLostError | None = None
         self._pending: dict[int, _Slot] = {}
-        self._cond = threading.Condition(threading.Lock())
+        self._state = threading.Lock()  # pending requests and the error
         self._send_lock = threading.Lock()
-        self._reading = False
+        self._read_turn = threading.Lock()
+        self._turn = threading.Condition(threading.Lock())  # wakes waiting followers
+        self._followers = 0
         self._buffer = memoryview(bytearray(_RECV_SIZE))
 
     @property
@@ -120,7 +129,7 @@ class SyncConnection:
         """Send a request; its answer will be left in the returned slot."""
         (request_id,) = I64.unpack_from(frame, _REQUEST_ID_OFFSET)
         slot = _Slot()
-        with self._cond:
+        with self._state:
             if self.error is not None:
                 raise self.error
             self._pending[request_id] = slot
@@ -134,28 +143,34 @@ class SyncConnection:
 
     def wait(self, slot: _Slot, deadline: float | None) -> Outcome:
         """The answer for ``slot`` (or the error that ended the connection)."""
-        cond = self._cond
-        reader = False
-        with cond:
-            while True:
-                if slot.outcome is not None:
-                    return slot.outcome
-                if not self._reading:
-                    self._reading = reader = True
-                    break
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    break
-                cond.wait(remaining)
-        if not reader:  # the thread reading never got our answer in time
-            return slot.outcome or self._timed_out()
-        try:
-            self._read(slot, deadline)
-        finally:
-            with cond:
-                self._reading = False
-                cond.notify_all()
+        read_turn = self._read_turn
+        while slot.outcome is None:
+            if read_turn.acquire(blocking=False):
+                try:
+                    self._read(slot, deadline)
+                finally:
+                    read_turn.release()
+                    self._wake_followers()
+                break
+            turn = self._turn
+            with turn:
+                self._followers += 1
+                try:
+                    while slot.outcome is None and read_turn.locked():
+                        remaining = None if deadline is None else deadline - time.monotonic()
+                        if remaining is not None and remaining <= 0:
+                            break
+                        turn.wait(remaining)
+                finally:
+                    self._followers -= 1
+            if slot.outcome is None and deadline is not None and time.monotonic() >= deadline:
+                return self._timed_out()  # the reading thread never got our answer
         return slot.outcome  # type: ignore[return-value]
+
+    def _wake_followers(self) -> None:
+        if self._followers:
+            with self._turn:
+                self._turn.notify_all()
 
     def _timed_out(self) -> RequestTimeoutError:
         error = RequestTimeoutError("no answer in time", self.node.endpoint)
@@ -167,7 +182,6 @@ class SyncConnection:
         receive = self.protocol.receive
         buffer = self._buffer
         pending = self._pending
-        cond = self._cond
         while slot.outcome is None:
             try:
                 size = sock.recv_into(buffer)  # type: ignore[union-attr]
@@ -189,40 +203,40 @@ class SyncConnection:
             except ProtocolError as error:
                 self.fail(ConnectionLostError(f"malformed answer: {error}", self.node.endpoint))
                 return
-            with cond:
-                for event in events:
-                    if isinstance(event, Answer):
-                        waiting = pending.pop(event.header.request_id, None)
-                        if waiting is not None:
-                            waiting.outcome = event
-                cond.notify_all()
+            for event in events:
+                if isinstance(event, Answer):
+                    waiting = pending.pop(event.header.request_id, None)
+                    if waiting is not None:
+                        waiting.outcome = event
+            if len(events) > 1 or slot.outcome is None:
+                self._wake_followers()  # answers for others came in
             if slot.outcome is None and deadline is not None and time.monotonic() >= deadline:
                 self._timed_out()  # answers for others keep coming, ours does not
                 return
 
     def fail(self, error: ConnectionLostError) -> None:
         """End the connection: every waiting request gets ``error``; the node goes down."""
-        with self._cond:
+        with self._state:
             if self.error is not None:
                 return
             self.error = error
-            for slot in self._pending.values():
+            for slot in list(self._pending.values()):  # readers pop without the lock
                 slot.outcome = error
             self._pending.clear()
-            self._cond.notify_all()
+        self._wake_followers()
         self._close_socket()
         self.client.connection_lost(self, error)
 
     def close(self) -> None:
-        with self._cond:
+        with self._state:
             if self.error is None:
                 self.error = ConnectionLostError(
                     "the client closed the connection", self.node.endpoint
                 )
-            for slot in self._pending.values():
+            for slot in list(self._pending.values()):  # readers pop without the lock
                 slot.outcome = self.error
             self._pending.clear()
-            self._cond.notify_all()
+        self._wake_followers()
         self._close_socket()
 
     def _close_socket(self) -> None:
@@ -313,6 +327,19 @@ class Client(ClientBase):
             step.close()
 
     def _exchange(self, attempts: list[Attempt]) -> list[Outcome]:
+        if len(attempts) == 1:  # the common case, without the bookkeeping of a batch
+            node, frame = attempts[0]
+            connection = node.connection
+            if connection is None or not connection.alive:
+                connection = self._connection(node)
+                if isinstance(connection, BaseException):
+                    return [connection]
+            try:
+                slot = connection.submit(frame)
+            except ConnectionLostError as error:
+                return [error]
+            timeout = self.timeout
+            return [connection.wait(slot, None if timeout is None else time.monotonic() + timeout)]
         sent: list[Any] = []
         for node, frame in attempts:
             connection = self._connection(node)

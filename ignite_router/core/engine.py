@@ -20,7 +20,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from affinity import affinity_hash, field_id
+from affinity import affinity_hash, field_id, java_hash
 from ignite_router.core.answers import nothing as decode_empty_lenient
 from ignite_router.core.events import ClientListener, EventDispatcher
 from ignite_router.core.metrics import ClientMetrics
@@ -69,6 +69,7 @@ Step = Generator[list[Attempt], list[Outcome], Any]
 Decoder = Callable[[memoryview, int], Any]
 
 _SCHEMA_FETCHES = 4  # unknown schemas fetched per answer before giving up
+_PLAIN_KEYS = frozenset({int, str, uuid.UUID, float, bool, bytes})  # never binary objects
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,8 +188,8 @@ class ClientCore:
 
         Complex keys must be encoded first (their header carries the hash).
         """
-        if getattr(key, "type_id", None) is None or not hasattr(key, "fields"):
-            return affinity_hash(key, hint)
+        if type(key) in _PLAIN_KEYS or getattr(key, "type_id", None) is None:
+            return java_hash(key, hint)
         cache_map = self.tracker.maps.get(cache_id)
         key_config = cache_map.affinity.key_config if cache_map is not None else {}
 
@@ -446,7 +447,7 @@ class ClientCore:
         """A partition-map refresh and/or a discovery to send with a request to ``node``."""
         side: list[tuple[Node, bytearray, Callable[[Outcome], None]]] = []
         context = self.context
-        if context is None or not node.up:
+        if context is None or not node.up or not (self.tracker.wanted or self._discovery_due):
             return side
         if self.partition_aware:
             cache_ids = self.tracker.begin_refresh(self.clock())

@@ -62,6 +62,11 @@ class TopologyTracker:
         """Ask for ``cache_id`` in the next refresh."""
         self._wanted.add(cache_id)
 
+    @property
+    def wanted(self) -> bool:
+        """Some cache wants a fresh map (a refresh may be due)."""
+        return bool(self._wanted)
+
     def begin_refresh(self, now: float) -> list[int] | None:
         """Cache ids to request now, or None (nothing wanted, one in flight, or backing off).
 
