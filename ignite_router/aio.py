@@ -13,6 +13,7 @@ import contextlib
 import socket
 import ssl
 import time
+from collections import deque
 from collections.abc import Generator, Sequence
 from typing import Any
 
@@ -33,7 +34,6 @@ from protocol.wire import I64
 __all__ = ["AioClient"]
 
 _REQUEST_ID_OFFSET = 6
-_GRACE = 0.05  # seconds an answer awaited after another one may still take
 
 
 class AioConnection(asyncio.Protocol):
@@ -52,6 +52,9 @@ class AioConnection(asyncio.Protocol):
         self.handshaken: asyncio.Future[Handshaken | BaseException] = self.loop.create_future()
         self.error: ConnectionLostError | None = None
         self._pending: dict[int, asyncio.Future[Outcome]] = {}
+        self._deadlines: deque[tuple[float, asyncio.Future[Outcome]]] = deque()
+        self._outgoing: list[bytes | bytearray] = []  # frames to write at the end of this turn
+        self._sweeper: asyncio.TimerHandle | None = None
 
     @property
     def alive(self) -> bool:
@@ -89,15 +92,51 @@ class AioConnection(asyncio.Protocol):
         self.fail(ConnectionLostError(f"connection closed{reason}", self.node.endpoint))
 
     def submit(self, frame: bytes | bytearray) -> asyncio.Future[Outcome]:
+        """Send a request; the future resolves to its answer or the connection's error."""
         (request_id,) = I64.unpack_from(frame, _REQUEST_ID_OFFSET)
         future: asyncio.Future[Outcome] = self.loop.create_future()
         if self.error is not None:
             future.set_result(self.error)
             return future
         self._pending[request_id] = future
-        self.node.last_sent = time.monotonic()
-        self.transport.write(frame)  # type: ignore[union-attr]
+        now = time.monotonic()
+        self.node.last_sent = now
+        timeout = self.client.timeout
+        if timeout is not None:
+            self._deadlines.append((now + timeout, future))
+            if self._sweeper is None:
+                self._sweeper = self.loop.call_later(timeout, self._sweep)
+        # Requests made in one turn of the loop leave in one write: on loopback a send
+        # costs the sender the receiver's TCP work too, so 256 sends cost far more than one.
+        if not self._outgoing:
+            self.loop.call_soon(self._flush)
+        self._outgoing.append(frame)
         return future
+
+    def _flush(self) -> None:
+        outgoing = self._outgoing
+        if outgoing and self.error is None:
+            self.transport.write(b"".join(outgoing))  # type: ignore[union-attr]
+        outgoing.clear()
+
+    def _sweep(self) -> None:
+        """Time out the connection if its oldest unanswered request is past its deadline.
+
+        One timer per connection, not one per request: deadlines are kept in
+        submission order, so only the oldest ones need a look.
+        """
+        self._sweeper = None
+        deadlines = self._deadlines
+        now = time.monotonic()
+        while deadlines and deadlines[0][1].done():
+            deadlines.popleft()
+        if not deadlines:
+            return
+        due, _ = deadlines[0]
+        if due <= now:
+            self.fail(RequestTimeoutError("no answer in time", self.node.endpoint))
+            return
+        self._sweeper = self.loop.call_later(due - now, self._sweep)
 
     def fail(self, error: ConnectionLostError) -> None:
         """End the connection: pending requests get ``error``; the node goes down."""
@@ -110,11 +149,19 @@ class AioConnection(asyncio.Protocol):
             if not future.done():
                 future.set_result(error)
         self._pending.clear()
+        self._stop_sweeping()
         if self.transport is not None:
             self.transport.abort()
         self.client.connection_lost(self, error)
 
+    def _stop_sweeping(self) -> None:
+        self._deadlines.clear()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+
     def close(self) -> None:
+        self._stop_sweeping()
         if self.error is None:
             self.error = ConnectionLostError("the client closed the connection", self.node.endpoint)
             for future in self._pending.values():
@@ -247,27 +294,13 @@ class AioClient(ClientBase):
                 if isinstance(connection, BaseException):
                     sent.append(connection)
                     continue
-            sent.append((connection, connection.submit(frame)))
-        timeout = self.timeout
-        deadline = None if timeout is None else time.monotonic() + timeout
-        grace = 0.0 if timeout is None else min(timeout, _GRACE)
+            sent.append(connection.submit(frame))
         outcomes: list[Outcome] = []
-        for item in sent:
+        for item in sent:  # each connection times its own requests out (AioConnection._sweep)
             if isinstance(item, BaseException):
                 outcomes.append(item)
-                continue
-            connection, future = item
-            if not future.done():
-                if deadline is None:
-                    await future
-                else:
-                    remaining = max(deadline - time.monotonic(), grace)
-                    timer = connection.loop.call_later(remaining, _expire, connection, future)
-                    try:
-                        await future
-                    finally:
-                        timer.cancel()
-            outcomes.append(future.result())
+            else:
+                outcomes.append(item.result() if item.done() else await item)
         return outcomes
 
     async def _connection(self, node: Node) -> AioConnection | BaseException:
@@ -355,8 +388,3 @@ class AioClient(ClientBase):
                         await wake.wait()
                 except TimeoutError:
                     pass
-
-
-def _expire(connection: AioConnection, future: asyncio.Future[Outcome]) -> None:
-    if not future.done():
-        connection.fail(RequestTimeoutError("no answer in time", connection.node.endpoint))
