@@ -167,30 +167,30 @@ class Cache:
         turns the sub-results (one per node) into the answer.
         """
         core = self._core
+        cache_id = self.cache_id
         if self._wire:
             items = [tuple(map(self._wire.to_wire, item)) for item in items]
-        encoded = []
+        hashed = []
         for item in items:
-            part = bytearray()
-            write_value(part, item[0], item[1])
-            key_hash = core.key_hash(self.cache_id, item[0], item[1])
-            if len(item) == 4:
-                write_value(part, item[2], item[3])
-            encoded.append((key_hash, part))
+            key = item[0]
+            if type(key) not in _PLAIN and getattr(key, "hash_code", 0) is None:
+                write_value(bytearray(), key, item[1])  # fixes the hash in its header
+            hashed.append((core.key_hash(cache_id, key, item[1]), item))
         transaction = current_transaction(self.client)
-        values = [item[0] for item in items] + [item[2] for item in items if len(item) == 4]
-        register = self._types_of(values)
+        register = self._types_of(value for item in items for value in item[::2])
         groups: dict[Any, list[tuple[int, Any]]]
         if transaction is not None or not core.partition_aware:
-            groups = {None: encoded}
+            groups = {None: hashed}
         else:
-            groups = core.split_by_node(self.cache_id, encoded)
+            groups = core.split_by_node(cache_id, hashed)
         steps: list[Step] = []
-        for node, parts in groups.items():
+        for node, group in groups.items():
             frame, start, _ = self._begin(op_code)
-            frame += I32.pack(len(parts))
-            for _, part in parts:
-                frame += part
+            frame += I32.pack(len(group))
+            for _, item in group:  # each key (and value) encoded once, into its frame
+                write_value(frame, item[0], item[1])
+                if len(item) == 4:
+                    write_value(frame, item[2], item[3])
             finish_frame(frame, start)
             request = self._request(name, frame, decode, transaction)
             request.register = register
