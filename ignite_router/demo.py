@@ -120,8 +120,15 @@ def run_demo(
     backups: int = 1,
     duration: float = 20.0,
     on_tick: Callable[[dict[str, Any]], None] | None = None,
+    cluster_options: dict[str, Any] | None = None,
+    client_options: dict[str, Any] | None = None,
 ) -> DemoSummary:
-    """Run the scenario; ``on_tick`` gets a snapshot about four times a second."""
+    """Run the scenario; ``on_tick`` gets a snapshot about four times a second.
+
+    ``cluster_options`` go to the embedded ``LocalCluster`` (e.g. ``ssl_context``,
+    ``credentials``), ``client_options`` to the ``Client`` (e.g. ``ssl_context``,
+    ``username``/``password``).
+    """
     if nodes < 2:
         raise ValueError("the demo needs at least 2 nodes (one of them is killed)")
     if backups < 1:
@@ -129,8 +136,8 @@ def run_demo(
     if duration <= 0:
         raise ValueError("duration must be positive")
     victim = nodes - 1
-    with LocalCluster(nodes=nodes, backups=backups) as cluster:
-        client = Client(timeout=2.0)
+    with LocalCluster(nodes=nodes, backups=backups, **(cluster_options or {})) as cluster:
+        client = Client(timeout=2.0, **(client_options or {}))
         with client.connect(cluster.endpoints):
             work = Workload(client)
             work.cache.get(0)  # fetch the partition map before measuring

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import trustme
 
 
 def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -57,3 +60,26 @@ def test_the_readmes_first_command_finishes_by_itself() -> None:
     assert result.returncode == 0, result.stderr
     assert time.monotonic() - started < 45
     assert "acknowledged writes lost" in result.stdout
+
+
+def test_demo_over_tls_with_authentication(tmp_path: Path) -> None:
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    ca_file, cert_file, key_file = tmp_path / "ca.pem", tmp_path / "cert.pem", tmp_path / "key.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    for blob in cert.cert_chain_pems:
+        blob.write_to_path(str(cert_file), append=True)
+    cert.private_key_pem.write_to_path(str(key_file))
+    secure = ["--tls-cert", str(cert_file), "--tls-key", str(key_file), "--tls-ca", str(ca_file)]
+    env = {**os.environ, "DEMO_PASSWORD": "correct horse"}
+    result = subprocess.run(
+        [sys.executable, "-m", "ignite_router", "demo", "--duration", "3", "--json", *secure,
+         "--user", "ignite", "--password-env", "DEMO_PASSWORD"],
+        capture_output=True, text=True, timeout=120, env=env, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["errors"] == 0 and summary["lost"] == 0 and summary["failovers"] >= 1
+    assert "correct horse" not in result.stdout + result.stderr
+    refused = run_cli("demo", "--user", "ignite", "--password-env", "UNSET_VARIABLE_FOR_TEST")
+    assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1

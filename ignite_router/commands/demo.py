@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import ssl
 import sys
 from typing import Any
 
@@ -12,6 +14,8 @@ from rich.live import Live
 from rich.table import Table
 
 from ignite_router.demo import DemoSummary, run_demo
+from ignite_router.testing.tls import server_context
+from ignite_router.tls import make_ssl_context
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -34,7 +38,40 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds (default 20)")
     parser.add_argument("--no-live", action="store_true", help="plain progress lines")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    secure = parser.add_argument_group(
+        "TLS and authentication (the embedded cluster and the client)"
+    )
+    secure.add_argument("--tls-cert", metavar="FILE", help="the nodes' certificate chain (PEM)")
+    secure.add_argument("--tls-key", metavar="FILE", help="the nodes' private key (PEM)")
+    secure.add_argument("--tls-ca", metavar="FILE", help="the CA the client trusts")
+    secure.add_argument("--user", help="user name the cluster requires and the client sends")
+    secure.add_argument(
+        "--password-env", metavar="VAR", help="environment variable holding the password"
+    )
     parser.set_defaults(handler=run)
+
+
+def _secure_options(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(cluster options, client options) for the TLS and authentication flags."""
+    cluster: dict[str, Any] = {}
+    client: dict[str, Any] = {}
+    if (args.tls_cert is None) != (args.tls_key is None) or (args.tls_ca and not args.tls_cert):
+        raise ValueError("--tls-cert and --tls-key go together (--tls-ca needs both)")
+    if args.tls_cert is not None:
+        cluster["ssl_context"] = server_context(args.tls_cert, args.tls_key)
+        try:
+            client["ssl_context"] = make_ssl_context(ssl_ca_certfile=args.tls_ca)
+        except (OSError, ssl.SSLError) as error:
+            raise ValueError(f"cannot use the CA file {args.tls_ca!r}: {error}") from None
+    if (args.user is None) != (args.password_env is None):
+        raise ValueError("give --user and --password-env together")
+    if args.user is not None:
+        password = os.environ.get(args.password_env)
+        if not args.user or not password:
+            raise ValueError(f"--user needs a name and ${args.password_env} a password")
+        cluster["credentials"] = (args.user, password)
+        client.update(username=args.user, password=password)
+    return cluster, client
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,10 +81,16 @@ def run(args: argparse.Namespace) -> int:
         return _bad("--backups must be at least 1 and less than --nodes")
     if not 0 < args.duration <= 3600:
         return _bad("--duration must be in (0, 3600] seconds")
+    try:
+        cluster_options, client_options = _secure_options(args)
+    except ValueError as error:
+        return _bad(str(error))
     live = not args.no_live and not args.json and sys.stdout.isatty()
     view = _LiveView() if live else _Lines(quiet=args.json)
     with view:
-        summary = run_demo(args.nodes, args.backups, args.duration, view.update)
+        summary = run_demo(
+            args.nodes, args.backups, args.duration, view.update, cluster_options, client_options
+        )
     if args.json:
         print(json.dumps(summary.as_dict()))
     else:
