@@ -14,7 +14,7 @@ event loop, so at most one core) and its CPU time comes from
     a loop wake-up;
 (b) pyignite 0.6.1, synchronous and sequential (one request in flight).
 
-Prints a Markdown table (the one in docs/_bench_cluster.md).
+Prints a Markdown table (the one in docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Request encode + response decode per operation, ours vs pyignite 0.6.1, in one run.
 
-    .venv/bin/python benchmarks/bench_codec.py [--rounds N] [--markdown docs/_bench_codec.md]
+    .venv/bin/python benchmarks/bench_codec.py [--rounds N] [--markdown FILE]
 
 Both sides do the full in-process work of one call, no network: build the
 request frame, then parse the server's response frame (the same bytes for
