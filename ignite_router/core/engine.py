@@ -262,7 +262,8 @@ class ClientCore:
 
     def execute(self, request: Request) -> Step:
         """Send ``request`` along its plan until a node answers; returns the decoded body."""
-        yield from self._register_types(request)
+        if request.register:
+            yield from self._register_types(request)
         routed = request.key_hash is not None or request.partition is not None
         primary = request.prefer
         if request.node is not None:
@@ -291,10 +292,13 @@ class ClientCore:
             side = self._side_work(node)
             if self.events.wants_queries:
                 self.events.emit("on_query_start", request.name, node.endpoint)
-            outcomes = yield [(node, frame), *[(target, body) for target, body, _ in side]]
-            for (_, _, settle), outcome in zip(side, outcomes[1:], strict=True):
-                settle(outcome)
-            outcome = outcomes[0]
+            if side:
+                outcomes = yield [(node, frame), *[(target, body) for target, body, _ in side]]
+                for (_, _, settle), outcome in zip(side, outcomes[1:], strict=True):
+                    settle(outcome)
+                outcome = outcomes[0]
+            else:
+                (outcome,) = yield [(node, frame)]
             if isinstance(outcome, Answer):
                 request.answered_by = node
                 if not self.events.wants_queries:
@@ -445,10 +449,10 @@ class ClientCore:
 
     def _side_work(self, node: Node) -> list[tuple[Node, bytearray, Callable[[Outcome], None]]]:
         """A partition-map refresh and/or a discovery to send with a request to ``node``."""
-        side: list[tuple[Node, bytearray, Callable[[Outcome], None]]] = []
         context = self.context
         if context is None or not node.up or not (self.tracker.wanted or self._discovery_due):
-            return side
+            return []
+        side: list[tuple[Node, bytearray, Callable[[Outcome], None]]] = []
         if self.partition_aware:
             cache_ids = self.tracker.begin_refresh(self.clock())
             if cache_ids is not None:
