@@ -38,7 +38,7 @@ IDEMPOTENT_OPERATIONS = frozenset(
         "get_size",
         "scan",
         "partitions",
-        "endpoints",
+        "cluster_nodes",
         "binary_type",
         "get_cache_names",
         "get_or_create_cache",

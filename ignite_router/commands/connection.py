@@ -31,10 +31,26 @@ def add_connection_options(parser: argparse.ArgumentParser, required: bool = Tru
     parser.add_argument("--tls-ca", metavar="FILE", help="CA file: connect with TLS")
     parser.add_argument("--tls-cert", metavar="FILE", help="client certificate (mutual TLS)")
     parser.add_argument("--tls-key", metavar="FILE", help="client certificate's key")
+    add_login_options(parser)
+
+
+def add_login_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     parser.add_argument("--user", help="user name (authentication)")
     parser.add_argument(
         "--password-env", metavar="VAR", help="environment variable holding the password"
     )
+
+
+def login_from(args: argparse.Namespace) -> tuple[str, str] | None:
+    """(user, password) from ``--user`` and ``--password-env``, or None."""
+    if (args.user is None) != (args.password_env is None):
+        raise UsageError("give --user and --password-env together")
+    if args.user is None:
+        return None
+    password = os.environ.get(args.password_env)
+    if not args.user or not password:
+        raise UsageError(f"--user needs a name and ${args.password_env} a password")
+    return args.user, password
 
 
 def endpoints_of(text: str) -> list[tuple[str, int]]:
@@ -49,13 +65,9 @@ def client_from(args: argparse.Namespace) -> Client:
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
     options: dict[str, Any] = {"timeout": args.timeout, "handshake_timeout": args.timeout}
-    if (args.user is None) != (args.password_env is None):
-        raise UsageError("give --user and --password-env together")
-    if args.user is not None:
-        password = os.environ.get(args.password_env)
-        if password is None:
-            raise UsageError(f"environment variable {args.password_env} is not set")
-        options.update(username=args.user, password=password)
+    login = login_from(args)
+    if login is not None:
+        options.update(username=login[0], password=login[1])
     if args.tls_key and not args.tls_cert:
         raise UsageError("--tls-key needs --tls-cert")
     if args.tls_ca or args.tls_cert:

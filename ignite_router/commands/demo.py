@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import ssl
 import sys
 from typing import Any
@@ -13,6 +12,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from ignite_router.commands.connection import add_login_options, login_from
 from ignite_router.demo import DemoSummary, run_demo
 from ignite_router.testing.tls import server_context
 from ignite_router.tls import make_ssl_context
@@ -44,10 +44,7 @@ def register(subparsers: Any) -> None:
     secure.add_argument("--tls-cert", metavar="FILE", help="the nodes' certificate chain (PEM)")
     secure.add_argument("--tls-key", metavar="FILE", help="the nodes' private key (PEM)")
     secure.add_argument("--tls-ca", metavar="FILE", help="the CA the client trusts")
-    secure.add_argument("--user", help="user name the cluster requires and the client sends")
-    secure.add_argument(
-        "--password-env", metavar="VAR", help="environment variable holding the password"
-    )
+    add_login_options(secure)
     parser.set_defaults(handler=run)
 
 
@@ -63,14 +60,10 @@ def _secure_options(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str,
             client["ssl_context"] = make_ssl_context(ssl_ca_certfile=args.tls_ca)
         except (OSError, ssl.SSLError) as error:
             raise ValueError(f"cannot use the CA file {args.tls_ca!r}: {error}") from None
-    if (args.user is None) != (args.password_env is None):
-        raise ValueError("give --user and --password-env together")
-    if args.user is not None:
-        password = os.environ.get(args.password_env)
-        if not args.user or not password:
-            raise ValueError(f"--user needs a name and ${args.password_env} a password")
-        cluster["credentials"] = (args.user, password)
-        client.update(username=args.user, password=password)
+    login = login_from(args)  # UsageError is a ValueError
+    if login is not None:
+        cluster["credentials"] = login
+        client.update(username=login[0], password=login[1])
     return cluster, client
 
 
