@@ -14,9 +14,11 @@ from typing import Any
 import pytest
 
 from affinity import cache_id, java_hash, partition
+from ignite_router import Client
 from ignite_router.core.engine import ClientCore, Request
 from ignite_router.core.nodes import Node, NodeRegistry
 from ignite_router.core.topology import TopologyTracker
+from ignite_router.cursors import SqlFieldsCursorState
 from ignite_router.errors import (
     ConnectionLostError,
     NoNodeAvailableError,
@@ -38,6 +40,8 @@ from protocol.messages.partitions import (
     PartitionsResponse,
     encode_partitions_response,
 )
+from protocol.messages.queries import decode_resource_id
+from protocol.messages.sql import SqlFieldsPage, SqlFieldsQuery, encode_sql_fields_page
 from protocol.opcodes import OpCode
 from protocol.values import write_value
 from protocol.wire import I64
@@ -332,3 +336,34 @@ def test_plan_offers_a_node_that_came_back_during_the_plan() -> None:
     registry.mark_up(nodes[2], uuid.UUID(int=3))  # reconnected meanwhile
     assert next(plan) is nodes[2]
     assert list(plan) == [nodes[1]]  # then the one still down, once
+
+
+def test_sql_cursor_pages_through_scripted_answers() -> None:
+    """The SQL fields cursor against answers made by the server-side page encoder: the
+    first page (cursor id, field names) anywhere, later pages from the cursor's node."""
+    client = Client()
+    core = client.core
+    for index in range(2):
+        node = core.registry.add(("10.0.0.2", 10800 + index))
+        core.connected(node, Handshaken(CONTEXT, uuid.UUID(int=index + 1)))
+    query = SqlFieldsQuery(CacheTarget(0), "SELECT id, name FROM t", include_field_names=True)
+    state = SqlFieldsCursorState(client, query)
+    asked_for: list[int] = []
+
+    def respond(node, frame):
+        body = bytearray()
+        if op_of(frame) == OpCode.QUERY_SQL_FIELDS:
+            page = SqlFieldsPage([[1, "a"], [2, "b"]], True, 77, ["ID", "NAME"])
+        else:
+            asked_for.append(decode_resource_id(memoryview(bytes(frame[4:])), 10))
+            page = SqlFieldsPage([[3, "c"]], False)
+        encode_sql_fields_page(body, page, 2)
+        return answer(request_id_of(frame), bytes(body))
+
+    rows, first = drive(state.first(), respond)
+    assert rows == [["ID", "NAME"], [1, "a"], [2, "b"]]
+    assert state.more and state.cursor_id == 77
+    rows, later = drive(state.next(), respond)
+    assert rows == [[3, "c"]] and not state.more
+    assert asked_for == [77]
+    assert later[0][0][0] is first[0][0][0]  # the page request went to the cursor's node
