@@ -16,9 +16,9 @@ from protocol.header import decode_response_header
 from protocol.messages.cluster import (
     AttributeFilter,
     ClusterState,
+    NodeDetails,
     NodeEndpoints,
     NodeIds,
-    NodeInfo,
     ProductVersion,
     ServerNodesFilter,
     TopologyEndpoints,
@@ -127,7 +127,7 @@ def test_node_ids_layout() -> None:
 
 
 NODE_INFO = st.builds(
-    NodeInfo,
+    NodeDetails,
     st.uuids(),
     st.dictionaries(NAMES, st.integers(-(2**63), 2**63 - 1) | TEXT, max_size=3),
     st.lists(TEXT, max_size=3).map(tuple),
@@ -162,7 +162,7 @@ def test_node_info_round_trips(ids, nodes) -> None:
 def test_node_info_layout() -> None:
     # ClientClusterGroupGetNodesDetailsResponse: typed UUID, attributes, two typed
     # collections, order, three bools, consistent id, version (3 bytes, String, i64, byte[]).
-    node = NodeInfo(
+    node = NodeDetails(
         NODE,
         {"a": 1},
         ("10.0.0.1",),

@@ -299,7 +299,7 @@ def _samples() -> dict[str, tuple[bytes, Decoder]]:
         _request(lambda out: cluster.encode_node_info_request(out, 1, [NODE])),
         lambda v: cluster.decode_node_info_request(v, 10),
     )
-    info = cluster.NodeInfo(
+    info = cluster.NodeDetails(
         NODE,
         {"a": 1},
         ("10.0.0.1",),

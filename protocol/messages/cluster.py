@@ -56,7 +56,6 @@ __all__ = [
     "NodeDetails",
     "NodeEndpoints",
     "NodeIds",
-    "NodeInfo",
     "ProductVersion",
     "ServerNodesFilter",
     "TopologyEndpoints",
@@ -255,7 +254,6 @@ class NodeDetails:
     version: ProductVersion = ProductVersion(0, 0, 0)
 
 
-NodeInfo = NodeDetails  # the former name, kept for existing callers
 
 
 def encode_node_info_request(
