@@ -164,6 +164,11 @@ class LocalCluster:
                 await server.stop(abrupt=False)
             for node in self._model.nodes:
                 node.alive = False
+            # Work an interrupted start() left behind must not outlive the loop.
+            leftover = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in leftover:
+                task.cancel()
+            await asyncio.gather(*leftover, return_exceptions=True)
 
         try:
             self._run(stop_all())
