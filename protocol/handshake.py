@@ -139,8 +139,7 @@ def decode_handshake_request(payload: bytes | memoryview) -> HandshakeRequest:
     if version >= V1_1 and pos < len(view):
         username, pos = read_string(view, pos)
         password, pos = read_string(view, pos)
-    if pos != len(view):
-        raise ProtocolError(f"{len(view) - pos} unexpected bytes after the handshake")
+    # Bytes after the last field Ignite reads are ignored, as ClientListenerNioListener does.
     return HandshakeRequest(version, features, username, password, attributes, client_type)
 
 

@@ -264,3 +264,9 @@ def test_oversized_feature_masks_are_refused() -> None:
         decode_handshake_response(b"\x01" + huge, LATEST)
     with pytest.raises(ValueError):
         encode_features({8 * MAX_FEATURE_BYTES})
+
+
+def test_bytes_after_a_handshake_request_are_ignored_as_the_server_does() -> None:
+    sent = HandshakeRequest(LATEST, frozenset({2}), "ignite", "secret")
+    payload = encode_handshake_request(sent)[4:] + b"\x01\x02\x03"
+    assert decode_handshake_request(payload) == sent
