@@ -12,6 +12,8 @@ import uuid
 
 import pytest
 from pyignite import Client as PyigniteClient
+from pyignite.api.binary import put_binary_type
+from pyignite.datatypes import LongObject, String
 
 from affinity import IgniteType
 from ignite_router.testing import LocalCluster
@@ -157,3 +159,34 @@ def test_follows_the_server_where_pyignite_is_wrong(cluster: LocalCluster) -> No
             route = shell.client.route(cache, key, hint)
             holders = [n for n in node_ids if cache.local_peek(key, n, key_hint=hint) == "x"]
             assert holders == [route.node_id]
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_affinity_field_from_metadata_registered_by_another_client(
+    cluster: LocalCluster, kind: str
+) -> None:
+    """The server applies an affinity field from binary metadata that some other application
+    registered; the client looks the key type up once and routes by that field too."""
+    type_name = f"ParcelKey{kind.title()}"
+    peer = PyigniteClient()
+    with peer.connect(cluster.endpoints):
+        put_binary_type(
+            peer.random_node,
+            type_name,
+            affinity_key_field="depot",
+            schema={"id": LongObject, "depot": String},
+        )
+    with connected(kind, cluster.endpoints) as shell:
+        cache = shell.do(shell.client.get_or_create_cache(f"parcels-{kind}"))
+        shell.do(cache.get(0))
+        shell.do(cache.put(ComplexObject(type_name, {"id": 0, "depot": "Oslo"}), 0))  # looks it up
+        cluster.reset_stats()
+        node_ids = [node.node_id for node in cluster.nodes]
+        for i in range(1, 60):
+            key = ComplexObject(type_name, {"id": i, "depot": f"depot-{i % 7}"})
+            shell.do(cache.put(key, i))
+            route = shell.client.route(cache, key)
+            assert route.partition == shell.client.route(cache, f"depot-{i % 7}").partition
+            holders = [n for n in node_ids if shell.do(cache.local_peek(key, n)) == i]
+            assert holders == [route.node_id]
+        assert total_forwarded(cluster) == 0

@@ -32,6 +32,7 @@ from ignite_router.errors import (
     IgniteError,
     NoNodeAvailableError,
     NotRetriedError,
+    ProtocolError,
     TransactionLostError,
 )
 from ignite_router.policies import DefaultRetryPolicy, ExponentialReconnect, RetryPolicy
@@ -143,6 +144,7 @@ class ClientCore:
         self._discovery_due = discovery
         self._registered: set[tuple[int, int]] = set()  # (type id, schema id) sent to the cluster
         self._looked_up: set[int] = set()  # key type ids whose metadata was asked for
+        self._types_wanted: set[int] = set()  # key type ids to ask about (affinity fields)
         self._request_ids = iter(range(1, 1 << 62))
 
     # -- connections (the shells report) ---------------------------------------------------
@@ -192,6 +194,14 @@ class ClientCore:
             return java_hash(key, hint)
         cache_map = self.tracker.maps.get(cache_id)
         key_config = cache_map.affinity.key_config if cache_map is not None else {}
+        type_id = key.type_id
+        if (
+            type_id not in self.types
+            and type_id not in self._looked_up
+            and type_id not in key_config
+        ):
+            # Its affinity field may be in the cluster's binary metadata: ask once.
+            self._types_wanted.add(type_id)
 
         def affinity_field(type_id: int) -> int | None:
             configured = key_config.get(type_id)
@@ -368,21 +378,46 @@ class ClientCore:
         self.types.add(binary_type)
 
     def _register_types(self, request: Request) -> Step:
-        """Register binary types before the first request that writes them (OP 3003)."""
+        """Register binary types before the first request that writes them (OP 3003).
+
+        The cluster's metadata of a type is read first (OP 3002): the server
+        refuses a registration whose affinity key field differs from the one it
+        has (``BinaryUtils.mergeMetadata``), so an object built here inherits
+        that field, and a schema the cluster knows is not sent again.
+        """
         for binary_type in request.register:
             keys = {(binary_type.type_id, schema) for schema in binary_type.schemas}
             if keys <= self._registered:
                 continue
             frame = bytearray()
+            encode_binary_type_get(frame, self.next_request_id(), binary_type.type_id)
+            known = yield from self._send_once(request, frame, decode_binary_type_answer)
+            self._looked_up.add(binary_type.type_id)
+            if known is not None:
+                self.types.add(known)
+                if binary_type.affinity_key_field is None:
+                    binary_type.affinity_key_field = known.affinity_key_field
+                if all(schema in known.schemas for schema in binary_type.schemas):
+                    self._registered |= keys
+                    continue
+            frame = bytearray()
             encode_binary_type_put(frame, self.next_request_id(), binary_type)
-            node = request.node
-            for candidate in [node] if node is not None else self.registry.plan(None):
-                (outcome,) = yield [(candidate, frame)]
-                if isinstance(outcome, Answer):
-                    outcome.header.raise_for_status()
-                    self.registered(binary_type)
-                    break
-                self._check_fatal(request, outcome)
+            yield from self._send_once(request, frame, decode_empty_lenient)
+            self.registered(binary_type)
+
+    def _send_once(self, request: Request, frame: bytearray, decode: Decoder) -> Step:
+        """A metadata request on ``request``'s node, or on the first live node that answers."""
+        node = request.node
+        errors: dict[Endpoint, BaseException] = {}
+        for candidate in [node] if node is not None else self.registry.plan(None):
+            (outcome,) = yield [(candidate, frame)]
+            if isinstance(outcome, Answer):
+                outcome.header.raise_for_status()
+                return decode(outcome.payload, outcome.header.body_offset)
+            self._check_fatal(request, outcome)
+            errors[candidate.endpoint] = outcome
+            patch_request_id(frame, self.next_request_id())
+        raise NoNodeAvailableError(request.name, errors)
 
     # -- explicit topology requests ----------------------------------------------------------
 
@@ -448,11 +483,20 @@ class ClientCore:
     # -- work that rides along -------------------------------------------------------------
 
     def _side_work(self, node: Node) -> list[tuple[Node, bytearray, Callable[[Outcome], None]]]:
-        """A partition-map refresh and/or a discovery to send with a request to ``node``."""
+        """Key-type metadata, a partition-map refresh, a discovery: what to send with a
+        request to ``node``."""
         context = self.context
-        if context is None or not node.up or not (self.tracker.wanted or self._discovery_due):
+        if context is None or not node.up:
+            return []
+        if not (self.tracker.wanted or self._discovery_due or self._types_wanted):
             return []
         side: list[tuple[Node, bytearray, Callable[[Outcome], None]]] = []
+        while self._types_wanted:
+            type_id = self._types_wanted.pop()
+            self._looked_up.add(type_id)
+            frame = bytearray()
+            encode_binary_type_get(frame, self.next_request_id(), type_id)
+            side.append((node, frame, self._metadata_settler))
         if self.partition_aware:
             cache_ids = self.tracker.begin_refresh(self.clock())
             if cache_ids is not None:
@@ -466,6 +510,17 @@ class ClientCore:
             encode_endpoints_request(frame, self.next_request_id())
             side.append((node, frame, self._discovery_settler(node)))
         return side
+
+    def _metadata_settler(self, outcome: Outcome) -> None:
+        """A key type's metadata arrived: its affinity field now applies to routing."""
+        if isinstance(outcome, BaseException) or outcome.header.status:
+            return  # routing by the whole key is only slower, never wrong
+        try:
+            found = decode_binary_type_answer(outcome.payload, outcome.header.body_offset)
+        except ProtocolError:
+            return
+        if found is not None:
+            self.types.add(found)
 
     def _refresh_target(self, fallback: Node) -> Node:
         """A live node that reported the newest version (it has its map), else ``fallback``."""
@@ -488,8 +543,14 @@ class ClientCore:
             if header.status:
                 self.tracker.refresh_failed(cache_ids)
                 return
-            response = decode_partitions_response(outcome.payload, header.body_offset, self.context)
-            partition_map = response.to_partition_map()
+            try:
+                response = decode_partitions_response(
+                    outcome.payload, header.body_offset, self.context
+                )
+                partition_map = response.to_partition_map()
+            except ProtocolError:  # the operation it rode with is not at fault
+                self.tracker.refresh_failed(cache_ids)
+                return
             if self.tracker.install(partition_map, cache_ids, self.clock()):
                 self.metrics.map_refreshes += 1
                 caches = list(partition_map.caches)
