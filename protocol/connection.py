@@ -84,9 +84,6 @@ class ClientConnection:
         self._next_id += 1
         return self._next_id
 
-    def close(self) -> None:
-        self.state = ConnectionState.CLOSED
-
     def receive(self, data: bytes | bytearray | memoryview) -> list[Answer | Handshaken | bytes]:
         """Feed received bytes; returns the events they completed, in arrival order."""
         if self.state is ConnectionState.CLOSED:

@@ -216,29 +216,37 @@ class ClientCore:
 
     def primary(self, cache_id: int, key_hash: int | None, partition: int | None) -> Route:
         """The node a key (or partition) of a cache should go to, and why."""
+        return self._locate(cache_id, key_hash, partition)[0]
+
+    def _locate(
+        self, cache_id: int, key_hash: int | None, partition: int | None
+    ) -> tuple[Route, Node | None]:
+        """The route, and the primary's node when the request can go to it."""
         if not self.partition_aware:
-            return Route(None, None, None, "partition-awareness-off")
+            return Route(None, None, None, "partition-awareness-off"), None
         tracker = self.tracker
         cache_map = tracker.maps.get(cache_id)
         if cache_map is None:
             tracker.want(cache_id)
-            return Route(None, None, None, "no-map")
+            return Route(None, None, None, "no-map"), None
         if not tracker.is_fresh(cache_map):
             tracker.want(cache_id)
         affinity = cache_map.affinity
         if not affinity.applicable:
-            return Route(None, None, None, "not-applicable")
+            return Route(None, None, None, "not-applicable"), None
         if partition is None:
             if key_hash is None:
-                return Route(None, None, None, "no-map")
+                return Route(None, None, None, "no-map"), None
             partition = affinity.partition_of(key_hash)
         if not 0 <= partition < len(affinity.primaries):
-            return Route(None, None, None, "no-map")
+            return Route(None, None, None, "no-map"), None
         node_id = affinity.primaries[partition]
         node = self.registry.by_id.get(node_id) if node_id is not None else None
         if node is None:
-            return Route(partition, node_id, None, "unknown-node")
-        return Route(partition, node_id, node.endpoint, "primary" if node.up else "primary-down")
+            return Route(partition, node_id, None, "unknown-node"), None
+        if not node.up:
+            return Route(partition, node_id, node.endpoint, "primary-down"), None
+        return Route(partition, node_id, node.endpoint, "primary"), node
 
     def split_by_node(
         self, cache_id: int, items: Sequence[tuple[int, Any]]
@@ -282,9 +290,7 @@ class ClientCore:
             if primary is not None:
                 routed = True
             elif routed and request.cache_id is not None:
-                route = self.primary(request.cache_id, request.key_hash, request.partition)
-                if route.reason == "primary":
-                    primary = self.registry.by_id[route.node_id]  # type: ignore[index]
+                primary = self._locate(request.cache_id, request.key_hash, request.partition)[1]
             plan = self.registry.plan(primary)
         errors: dict[Endpoint, BaseException] = {}
         for attempt, node in enumerate(plan, 1):

@@ -118,9 +118,6 @@ class NodeRegistry:
         """When the earliest reconnection is due (None if every node is up)."""
         return self._due[0].next_attempt if self._due else None
 
-    def live(self) -> list[Node]:
-        return [node for node in self.nodes if node.up]
-
     def plan(self, first: Node | None) -> Iterator[Node]:
         """``first`` (if up), then the other nodes, each at most once, round-robin.
 
