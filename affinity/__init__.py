@@ -3,20 +3,36 @@
 Imports nothing of the rest of the project and does no I/O.
 """
 
-from affinity.affinity_key import affinity_hash
-from affinity.ids import binary_object_hash, cache_id, field_id, schema_id, string_hash, type_id
-from affinity.javahash import java_hash
-from affinity.partition import MAX_PARTITIONS, partition, partition_function, partition_mask
-from affinity.partition_map import CacheAffinity, PartitionMap, PartitionMapHistory
-from affinity.partitioners import Murmur3Partitioner, Partitioner, RendezvousPartitioner
-from affinity.rendezvous import (
+from ignite_router.affinity.affinity_key import affinity_hash
+from ignite_router.affinity.ids import (
+    binary_object_hash,
+    cache_id,
+    field_id,
+    schema_id,
+    string_hash,
+    type_id,
+)
+from ignite_router.affinity.javahash import java_hash
+from ignite_router.affinity.partition import (
+    MAX_PARTITIONS,
+    partition,
+    partition_function,
+    partition_mask,
+)
+from ignite_router.affinity.partition_map import CacheAffinity, PartitionMap, PartitionMapHistory
+from ignite_router.affinity.partitioners import (
+    Murmur3Partitioner,
+    Partitioner,
+    RendezvousPartitioner,
+)
+from ignite_router.affinity.rendezvous import (
     REPLICATED_BACKUPS,
     AmbiguousOrderError,
     assign,
     node_order,
     partition_owners,
 )
-from affinity.types import (
+from ignite_router.affinity.types import (
     CollectionKind,
     EnumValue,
     IgniteCollection,

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from affinity.ids import field_id
-from affinity.javahash import java_hash
-from affinity.types import IgniteType
+from ignite_router.affinity.ids import field_id
+from ignite_router.affinity.javahash import java_hash
+from ignite_router.affinity.types import IgniteType
 
 __all__ = ["AffinityFieldLookup", "BinaryKey", "affinity_hash"]
 

@@ -17,10 +17,16 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from affinity import temporal
-from affinity.ids import string_hash, to_int32
-from affinity.javaobjects import JavaClass, JavaObject, list_object, map_object, set_object
-from affinity.types import (
+from ignite_router.affinity import temporal
+from ignite_router.affinity.ids import string_hash, to_int32
+from ignite_router.affinity.javaobjects import (
+    JavaClass,
+    JavaObject,
+    list_object,
+    map_object,
+    set_object,
+)
+from ignite_router.affinity.types import (
     CollectionKind,
     EnumValue,
     IgniteCollection,

@@ -17,7 +17,7 @@ from types import MappingProxyType
 
 from sortedcontainers import SortedDict
 
-from affinity.partition import MAX_PARTITIONS, partition_function
+from ignite_router.affinity.partition import MAX_PARTITIONS, partition_function
 
 __all__ = ["CacheAffinity", "PartitionMap", "PartitionMapHistory", "TopologyVersion"]
 

@@ -13,7 +13,7 @@ from typing import Protocol, runtime_checkable
 
 import mmh3
 
-from affinity.partition import partition_function
+from ignite_router.affinity.partition import partition_function
 
 __all__ = ["MURMUR3_SEED", "Murmur3Partitioner", "Partitioner", "RendezvousPartitioner"]
 

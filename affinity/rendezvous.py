@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from affinity.javahash import java_hash
+from ignite_router.affinity.javahash import java_hash
 
 __all__ = [
     "REPLICATED_BACKUPS",

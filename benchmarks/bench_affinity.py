@@ -29,7 +29,7 @@ from pyignite.connection.protocol_context import ProtocolContext
 from pyignite.datatypes import LongObject, UUIDObject
 from pyignite.utils import hashcode as pyignite_string_hash
 
-from affinity import CacheAffinity, PartitionMap, java_hash, string_hash
+from ignite_router.affinity import CacheAffinity, PartitionMap, java_hash, string_hash
 
 CACHE_ID = 12345
 KEYS_PER_SET = 2000

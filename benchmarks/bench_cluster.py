@@ -31,12 +31,16 @@ from collections.abc import Callable
 
 from pyignite import Client
 
-from affinity import cache_id
-from protocol.context import LATEST, ProtocolContext
-from protocol.framing import FrameDecoder
-from protocol.handshake import HandshakeRequest, decode_handshake_response, encode_handshake_request
-from protocol.messages.cache_keys import CacheTarget, encode_cache_request
-from protocol.opcodes import OpCode
+from ignite_router.affinity import cache_id
+from ignite_router.protocol.context import LATEST, ProtocolContext
+from ignite_router.protocol.framing import FrameDecoder
+from ignite_router.protocol.handshake import (
+    HandshakeRequest,
+    decode_handshake_response,
+    encode_handshake_request,
+)
+from ignite_router.protocol.messages.cache_keys import CacheTarget, encode_cache_request
+from ignite_router.protocol.opcodes import OpCode
 
 WINDOW = 64
 VALUE = "v" * 100

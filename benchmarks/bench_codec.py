@@ -29,8 +29,8 @@ from pyignite.queries.cache_info import CacheInfo
 from pyignite.queries.response import Response
 from pyignite.stream import READ_BACKWARD, BinaryStream
 
-from affinity import IgniteType, cache_id
-from protocol import (
+from ignite_router.affinity import IgniteType, cache_id
+from ignite_router.protocol import (
     LATEST,
     BinaryType,
     BinaryTypeRegistry,

@@ -21,7 +21,7 @@ from pyignite.datatypes.internal import AnyDataObject
 from pyignite.stream import BinaryStream
 from pyignite.utils import entity_id
 
-from protocol.values import BinaryTypeRegistry, ComplexObject, read_value, write_value
+from ignite_router.protocol.values import BinaryTypeRegistry, ComplexObject, read_value, write_value
 
 FIELDS = [f"field{i}" for i in range(10)]
 

@@ -28,8 +28,8 @@ from ignite_router.errors import (
     ProtocolError,
     RequestTimeoutError,
 )
-from protocol.connection import Answer, ClientConnection, Handshaken
-from protocol.wire import I64
+from ignite_router.protocol.connection import Answer, ClientConnection, Handshaken
+from ignite_router.protocol.wire import I64
 
 __all__ = ["AioClient"]
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from affinity import IgniteType
+from ignite_router.affinity import IgniteType
 from ignite_router.binary import DataclassRegistry
 from ignite_router.cache import Cache
 from ignite_router.core import answers
@@ -22,30 +22,30 @@ from ignite_router.core.events import ClientListener
 from ignite_router.cursors import Cursor, SqlFieldsCursorState
 from ignite_router.errors import ConnectionLostError
 from ignite_router.policies import RetryPolicy
-from ignite_router.tls import make_ssl_context
-from ignite_router.transactions import Transaction, TxConcurrency, TxIsolation
-from protocol import HandshakeRequest, ProtocolContext
-from protocol.messages.binary_types import (
+from ignite_router.protocol import HandshakeRequest, ProtocolContext
+from ignite_router.protocol.messages.binary_types import (
     decode_binary_type_answer,
     encode_binary_type_get,
     encode_binary_type_put,
 )
-from protocol.messages.cache_config import (
+from ignite_router.protocol.messages.cache_config import (
     decode_cache_names,
     encode_configuration_request,
     encode_get_names_request,
     encode_name_request,
 )
-from protocol.messages.cache_keys import CacheTarget
-from protocol.messages.cache_properties import CacheProperty
-from protocol.messages.cluster import (
+from ignite_router.protocol.messages.cache_keys import CacheTarget
+from ignite_router.protocol.messages.cache_properties import CacheProperty
+from ignite_router.protocol.messages.cluster import (
     ClusterState,
     decode_cluster_state,
     encode_cluster_state_request,
 )
-from protocol.messages.sql import SqlFieldsQuery
-from protocol.opcodes import Feature, OpCode
-from protocol.values import BinaryType, write_value
+from ignite_router.protocol.messages.sql import SqlFieldsQuery
+from ignite_router.protocol.opcodes import Feature, OpCode
+from ignite_router.protocol.values import BinaryType, write_value
+from ignite_router.tls import make_ssl_context
+from ignite_router.transactions import Transaction, TxConcurrency, TxIsolation
 
 __all__ = ["DEFAULT_PORT", "ClientBase", "parse_endpoints"]
 

@@ -44,10 +44,10 @@ from typing import IO, Any
 
 from ignite_router.aio import AioClient
 from ignite_router.client import Client
-from protocol import HandshakeRequest
-from protocol.connection import ClientConnection, Handshaken
-from protocol.messages.cache_keys import CacheTarget, encode_cache_request
-from protocol.opcodes import OpCode
+from ignite_router.protocol import HandshakeRequest
+from ignite_router.protocol.connection import ClientConnection, Handshaken
+from ignite_router.protocol.messages.cache_keys import CacheTarget, encode_cache_request
+from ignite_router.protocol.opcodes import OpCode
 
 __all__ = [
     "PLOT_MISSING",
@@ -379,7 +379,7 @@ class RawConnection:
 
 
 def _cache_id(name: str) -> int:
-    from affinity import cache_id
+    from ignite_router.affinity import cache_id
 
     return int(cache_id(name))
 

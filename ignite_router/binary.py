@@ -17,8 +17,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from affinity import IgniteType, infer_type
-from protocol.values import BinaryField, BinaryType, ComplexObject
+from ignite_router.affinity import IgniteType, infer_type
+from ignite_router.protocol.values import BinaryField, BinaryType, ComplexObject
 
 __all__ = ["DataclassRegistry"]
 

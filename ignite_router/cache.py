@@ -13,17 +13,20 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from affinity import IgniteType, cache_id
+from ignite_router.affinity import IgniteType, cache_id
 from ignite_router.core import answers
 from ignite_router.core.engine import Request, Step, parallel
 from ignite_router.cursors import Cursor, ScanCursorState
+from ignite_router.protocol.header import begin_request, finish_frame
+from ignite_router.protocol.messages.cache_config import (
+    decode_cache_configuration,
+    encode_destroy_request,
+)
+from ignite_router.protocol.messages.cache_keys import CacheTarget, ExpiryPolicy, write_cache_prefix
+from ignite_router.protocol.opcodes import OpCode, PeekMode
+from ignite_router.protocol.values import BinaryType, ComplexObject, write_value
+from ignite_router.protocol.wire import I32
 from ignite_router.transactions import current_transaction
-from protocol.header import begin_request, finish_frame
-from protocol.messages.cache_config import decode_cache_configuration, encode_destroy_request
-from protocol.messages.cache_keys import CacheTarget, ExpiryPolicy, write_cache_prefix
-from protocol.opcodes import OpCode, PeekMode
-from protocol.values import BinaryType, ComplexObject, write_value
-from protocol.wire import I32
 
 if TYPE_CHECKING:
     from ignite_router.api import ClientBase

@@ -14,15 +14,19 @@ from typing import TYPE_CHECKING, Any
 from ignite_router.core import answers
 from ignite_router.core.engine import Request, Step
 from ignite_router.core.nodes import Node
-from protocol.messages.cache_keys import CacheTarget
-from protocol.messages.queries import (
+from ignite_router.protocol.messages.cache_keys import CacheTarget
+from ignite_router.protocol.messages.queries import (
     ScanRequest,
     decode_scan_page,
     encode_resource_request,
     encode_scan_request,
 )
-from protocol.messages.sql import SqlFieldsQuery, decode_sql_fields_page, encode_sql_fields_request
-from protocol.opcodes import OpCode
+from ignite_router.protocol.messages.sql import (
+    SqlFieldsQuery,
+    decode_sql_fields_page,
+    encode_sql_fields_request,
+)
+from ignite_router.protocol.opcodes import OpCode
 
 if TYPE_CHECKING:
     from ignite_router.api import ClientBase

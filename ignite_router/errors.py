@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from protocol.errors import (
+from ignite_router.protocol.errors import (
     AuthenticationError,
     HandshakeError,
     IgniteError,

@@ -13,11 +13,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from affinity import IgniteType, assign, java_hash
-from affinity.rendezvous import partition_owners
+from ignite_router.affinity import IgniteType, assign, java_hash
+from ignite_router.affinity.rendezvous import partition_owners
 from ignite_router.cache import Cache
 from ignite_router.client import Client
-from protocol.messages.cache_properties import CacheProperty
+from ignite_router.protocol.messages.cache_properties import CacheProperty
 
 __all__ = ["locate_live", "topology_report"]
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ignite_router.core import answers
 from ignite_router.core.engine import Request, Step
 from ignite_router.core.nodes import Node
-from protocol.messages.tx import (
+from ignite_router.protocol.messages.tx import (
     TxConcurrency,
     TxIsolation,
     decode_tx_id,

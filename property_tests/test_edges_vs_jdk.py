@@ -18,9 +18,16 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from affinity import CollectionKind, IgniteCollection, IgniteMap, IgniteType, MapKind, java_hash
-from affinity.ids import java_lower
-from affinity.rendezvous import (
+from ignite_router.affinity import (
+    CollectionKind,
+    IgniteCollection,
+    IgniteMap,
+    IgniteType,
+    MapKind,
+    java_hash,
+)
+from ignite_router.affinity.ids import java_lower
+from ignite_router.affinity.rendezvous import (
     REPLICATED_BACKUPS,
     AmbiguousOrderError,
     assign,

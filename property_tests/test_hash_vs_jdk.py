@@ -14,7 +14,7 @@ import uuid
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from affinity import (
+from ignite_router.affinity import (
     CollectionKind,
     EnumValue,
     IgniteCollection,
@@ -27,8 +27,8 @@ from affinity import (
     string_hash,
     type_id,
 )
-from affinity.rendezvous import REPLICATED_BACKUPS, mix_key
-from affinity.temporal import date_epoch_ms, date_epoch_us, time_ms
+from ignite_router.affinity.rendezvous import REPLICATED_BACKUPS, mix_key
+from ignite_router.affinity.temporal import date_epoch_ms, date_epoch_us, time_ms
 from property_tests.oracle import (
     JavaOracle,
     assign_request,

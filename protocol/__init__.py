@@ -7,8 +7,13 @@ negotiated :class:`ProtocolContext` is passed to whatever depends on it.
 See docs/protocol.md.
 """
 
-from protocol.context import LATEST, SUPPORTED_VERSIONS, ProtocolContext, ProtocolVersion
-from protocol.errors import (
+from ignite_router.protocol.context import (
+    LATEST,
+    SUPPORTED_VERSIONS,
+    ProtocolContext,
+    ProtocolVersion,
+)
+from ignite_router.protocol.errors import (
     AuthenticationError,
     HandshakeError,
     IgniteError,
@@ -16,8 +21,8 @@ from protocol.errors import (
     ServerError,
     StatusCode,
 )
-from protocol.framing import DEFAULT_MAX_FRAME_SIZE, FrameDecoder, frame
-from protocol.handshake import (
+from ignite_router.protocol.framing import DEFAULT_MAX_FRAME_SIZE, FrameDecoder, frame
+from ignite_router.protocol.handshake import (
     HandshakeFailure,
     HandshakeRequest,
     HandshakeSuccess,
@@ -30,7 +35,7 @@ from protocol.handshake import (
     encode_handshake_success,
     next_handshake_version,
 )
-from protocol.header import (
+from ignite_router.protocol.header import (
     RequestHeader,
     ResponseHeader,
     begin_request,
@@ -41,7 +46,7 @@ from protocol.header import (
     finish_frame,
     patch_request_id,
 )
-from protocol.messages.cache_keys import (
+from ignite_router.protocol.messages.cache_keys import (
     KEY_ROUTED_OPS,
     CacheRequest,
     CacheTarget,
@@ -51,8 +56,8 @@ from protocol.messages.cache_keys import (
     encode_cache_request,
     encode_cache_response,
 )
-from protocol.messages.cache_properties import CacheProperty
-from protocol.messages.partitions import (
+from ignite_router.protocol.messages.cache_properties import CacheProperty
+from ignite_router.protocol.messages.partitions import (
     PartitionGroup,
     PartitionsResponse,
     decode_partitions_request,
@@ -60,8 +65,8 @@ from protocol.messages.partitions import (
     encode_partitions_request,
     encode_partitions_response,
 )
-from protocol.opcodes import CacheFlag, Feature, OpCode, PeekMode, ResponseFlag
-from protocol.values import (
+from ignite_router.protocol.opcodes import CacheFlag, Feature, OpCode, PeekMode, ResponseFlag
+from ignite_router.protocol.values import (
     BinaryType,
     BinaryTypeRegistry,
     ComplexObject,

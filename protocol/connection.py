@@ -14,10 +14,10 @@ import uuid
 from dataclasses import dataclass, replace
 from enum import Enum
 
-from protocol.context import ProtocolContext
-from protocol.errors import ProtocolError
-from protocol.framing import DEFAULT_MAX_FRAME_SIZE, FrameDecoder
-from protocol.handshake import (
+from ignite_router.protocol.context import ProtocolContext
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.framing import DEFAULT_MAX_FRAME_SIZE, FrameDecoder
+from ignite_router.protocol.handshake import (
     HandshakeFailure,
     HandshakeRequest,
     client_context,
@@ -25,7 +25,7 @@ from protocol.handshake import (
     encode_handshake_request,
     next_handshake_version,
 )
-from protocol.header import ResponseHeader, decode_response_header
+from ignite_router.protocol.header import ResponseHeader, decode_response_header
 
 __all__ = ["Answer", "ClientConnection", "ConnectionState", "Handshaken"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from protocol.errors import ProtocolError
-from protocol.opcodes import Feature
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.opcodes import Feature
 
 __all__ = [
     "LATEST",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 
-from protocol.errors import ProtocolError
+from ignite_router.protocol.errors import ProtocolError
 
 __all__ = ["DEFAULT_MAX_FRAME_SIZE", "LENGTH", "FrameDecoder", "frame"]
 

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from protocol.context import (
+from ignite_router.protocol.context import (
     LATEST,
     SUPPORTED_VERSIONS,
     V1_1,
@@ -18,10 +18,15 @@ from protocol.context import (
     decode_features,
     encode_features,
 )
-from protocol.errors import AuthenticationError, HandshakeError, ProtocolError, StatusCode
-from protocol.framing import LENGTH
-from protocol.opcodes import Feature
-from protocol.values import (
+from ignite_router.protocol.errors import (
+    AuthenticationError,
+    HandshakeError,
+    ProtocolError,
+    StatusCode,
+)
+from ignite_router.protocol.framing import LENGTH
+from ignite_router.protocol.opcodes import Feature
+from ignite_router.protocol.values import (
     read_string,
     read_uuid,
     read_value,
@@ -29,7 +34,7 @@ from protocol.values import (
     write_uuid,
     write_value,
 )
-from protocol.wire import I32, expect
+from ignite_router.protocol.wire import I32, expect
 
 __all__ = [
     "CLIENT_TYPE_THIN",

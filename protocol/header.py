@@ -14,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from protocol.context import ProtocolContext
-from protocol.errors import ProtocolError, ServerError
-from protocol.framing import LENGTH
-from protocol.opcodes import ResponseFlag
-from protocol.values import read_string, write_string
-from protocol.wire import I16, I32, I64, finish, take
+from ignite_router.protocol.context import ProtocolContext
+from ignite_router.protocol.errors import ProtocolError, ServerError
+from ignite_router.protocol.framing import LENGTH
+from ignite_router.protocol.opcodes import ResponseFlag
+from ignite_router.protocol.values import read_string, write_string
+from ignite_router.protocol.wire import I16, I32, I64, finish, take
 
 __all__ = [
     "REQUEST_HEADER_SIZE",

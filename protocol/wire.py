@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 import uuid
 
-from protocol.errors import ProtocolError, TrailingBytesError
+from ignite_router.protocol.errors import ProtocolError, TrailingBytesError
 
 __all__ = [
     "BOOL",

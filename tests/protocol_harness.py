@@ -18,9 +18,13 @@ from pyignite.connection.bitmask_feature import BitmaskFeature
 from pyignite.connection.protocol_context import ProtocolContext as PyProtocolContext
 from pyignite.queries.cache_info import CacheInfo
 
-from affinity import cache_id
-from protocol.context import ProtocolContext, ProtocolVersion, encode_features
-from protocol.header import decode_request_header, encode_response_header, finish_frame
+from ignite_router.affinity import cache_id
+from ignite_router.protocol.context import ProtocolContext, ProtocolVersion, encode_features
+from ignite_router.protocol.header import (
+    decode_request_header,
+    encode_response_header,
+    finish_frame,
+)
 
 MY_CACHE = cache_id("my cache")
 # pyignite speaks 1.2.0-1.7.0 and offers feature bit 2 only.

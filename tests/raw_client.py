@@ -5,15 +5,20 @@ from __future__ import annotations
 import socket
 from itertools import count
 
-from protocol.context import LATEST, ProtocolContext, ProtocolVersion
-from protocol.framing import FrameDecoder
-from protocol.handshake import (
+from ignite_router.protocol.context import LATEST, ProtocolContext, ProtocolVersion
+from ignite_router.protocol.framing import FrameDecoder
+from ignite_router.protocol.handshake import (
     HandshakeRequest,
     HandshakeSuccess,
     decode_handshake_response,
     encode_handshake_request,
 )
-from protocol.header import ResponseHeader, begin_request, decode_response_header, finish_frame
+from ignite_router.protocol.header import (
+    ResponseHeader,
+    begin_request,
+    decode_response_header,
+    finish_frame,
+)
 
 
 class RawClient:

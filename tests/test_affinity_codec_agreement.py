@@ -9,8 +9,8 @@ import decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from affinity import EnumValue, IgniteType, field_id, java_hash
-from protocol.values import ComplexObject, read_value, write_value
+from ignite_router.affinity import EnumValue, IgniteType, field_id, java_hash
+from ignite_router.protocol.values import ComplexObject, read_value, write_value
 
 INT64 = st.integers(min_value=-(1 << 63), max_value=(1 << 63) - 1)
 KEYS = st.one_of(

@@ -14,9 +14,13 @@ import uuid
 
 import pytest
 
-from affinity import assign, field_id, java_hash, node_order, string_hash, type_id
-from affinity.rendezvous import REPLICATED_BACKUPS, AmbiguousOrderError, partition_owners
-from protocol.values import write_value
+from ignite_router.affinity import assign, field_id, java_hash, node_order, string_hash, type_id
+from ignite_router.affinity.rendezvous import (
+    REPLICATED_BACKUPS,
+    AmbiguousOrderError,
+    partition_owners,
+)
+from ignite_router.protocol.values import write_value
 
 
 @pytest.mark.parametrize("name", ["", "f5a5a608"])
@@ -111,7 +115,7 @@ def test_one_partition_is_computed_without_the_table() -> None:
 
 
 def test_string_memo_is_bounded_and_transparent() -> None:
-    from affinity import ids as ids_module
+    from ignite_router.affinity import ids as ids_module
 
     texts = [f"key-{i}" for i in range(3 * ids_module._MEMO_SIZE)]
     first = [string_hash(t) for t in texts]

@@ -11,7 +11,7 @@ from hazelcast.hash import hash_to_index, murmur_hash3_x86_32
 from hypothesis import given
 from hypothesis import strategies as st
 
-from affinity import (
+from ignite_router.affinity import (
     CacheAffinity,
     IgniteType,
     Murmur3Partitioner,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from affinity import (
+from ignite_router.affinity import (
     EnumValue,
     IgniteType,
     assign,
@@ -26,7 +26,7 @@ from affinity import (
     string_hash,
     type_id,
 )
-from affinity.rendezvous import mix_key
+from ignite_router.affinity.rendezvous import mix_key
 from property_tests.generate_vectors import consistent_id
 
 VECTORS = json.loads(

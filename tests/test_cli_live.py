@@ -13,12 +13,12 @@ import uuid
 
 import pytest
 
-from affinity import cache_id
 from ignite_router import Client
+from ignite_router.affinity import cache_id
 from ignite_router.inspection import locate_live
+from ignite_router.protocol.messages.cache_properties import CacheProperty
+from ignite_router.protocol.values import ComplexObject
 from ignite_router.testing import LocalCluster
-from protocol.messages.cache_properties import CacheProperty
-from protocol.values import ComplexObject
 
 KEY_CONFIG = [{"type_name": "OrderKey", "affinity_key_field_name": "city"}]
 

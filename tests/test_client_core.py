@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from affinity import cache_id, java_hash, partition
 from ignite_router import Client
+from ignite_router.affinity import cache_id, java_hash, partition
 from ignite_router.core.engine import ClientCore, Request
 from ignite_router.core.nodes import Node, NodeRegistry
 from ignite_router.core.topology import TopologyTracker
@@ -26,25 +26,29 @@ from ignite_router.errors import (
     ServerError,
 )
 from ignite_router.policies import ExponentialReconnect
-from protocol import HandshakeRequest, ProtocolContext
-from protocol.connection import Answer, Handshaken
-from protocol.header import (
+from ignite_router.protocol import HandshakeRequest, ProtocolContext
+from ignite_router.protocol.connection import Answer, Handshaken
+from ignite_router.protocol.header import (
     begin_response,
     decode_response_header,
     encode_error_response,
     finish_frame,
 )
-from protocol.messages.cache_keys import CacheTarget, encode_cache_request
-from protocol.messages.partitions import (
+from ignite_router.protocol.messages.cache_keys import CacheTarget, encode_cache_request
+from ignite_router.protocol.messages.partitions import (
     PartitionGroup,
     PartitionsResponse,
     encode_partitions_response,
 )
-from protocol.messages.queries import decode_resource_id
-from protocol.messages.sql import SqlFieldsPage, SqlFieldsQuery, encode_sql_fields_page
-from protocol.opcodes import OpCode
-from protocol.values import write_value
-from protocol.wire import I64
+from ignite_router.protocol.messages.queries import decode_resource_id
+from ignite_router.protocol.messages.sql import (
+    SqlFieldsPage,
+    SqlFieldsQuery,
+    encode_sql_fields_page,
+)
+from ignite_router.protocol.opcodes import OpCode
+from ignite_router.protocol.values import write_value
+from ignite_router.protocol.wire import I64
 
 CONTEXT = ProtocolContext()
 CACHE = cache_id("people")
@@ -201,7 +205,7 @@ def test_refresh_is_single_flight_and_backs_off_after_a_lagging_answer() -> None
     assert tracker.begin_refresh(0.0) is None  # one in flight
     core = make_core()
     body = partitions_body(core, (7, 0), OWNERS)  # the answering node lags behind (7, 1)
-    from protocol.messages.partitions import decode_partitions_response
+    from ignite_router.protocol.messages.partitions import decode_partitions_response
 
     response = decode_partitions_response(memoryview(body), 0)
     assert tracker.install(response.to_partition_map(), [CACHE], 10.0)
@@ -320,7 +324,7 @@ def test_unknown_response_flags_and_trailing_bytes_are_ignored() -> None:
     view = memoryview(bytes(payload))
     header = decode_response_header(CONTEXT, view, strict=False)
     from ignite_router.core.answers import reader_of_value
-    from protocol.values import BinaryTypeRegistry
+    from ignite_router.protocol.values import BinaryTypeRegistry
 
     assert reader_of_value(BinaryTypeRegistry())(view, header.body_offset) == 42
 

@@ -9,11 +9,11 @@ import uuid
 import pytest
 from pyignite import Client as PyigniteClient
 
-from affinity import IgniteType
 from ignite_router import ClientListener, ServerError, TransactionLostError
+from ignite_router.affinity import IgniteType
+from ignite_router.protocol.messages.cache_properties import CacheProperty
+from ignite_router.protocol.values import ComplexObject
 from ignite_router.testing import LocalCluster
-from protocol.messages.cache_properties import CacheProperty
-from protocol.values import ComplexObject
 from tests.client_harness import SHELLS, connected
 
 TRANSACTIONAL = 0  # CACHE_ATOMICITY_MODE

@@ -15,12 +15,12 @@ import uuid
 import pytest
 
 from ignite_router import AioClient, Client
-from protocol import ProtocolContext
-from protocol.framing import FrameDecoder
-from protocol.handshake import decode_handshake_request, encode_handshake_success
-from protocol.header import begin_response, decode_request_header, finish_frame
-from protocol.messages.cache_keys import decode_cache_request
-from protocol.values import read_value, write_value
+from ignite_router.protocol import ProtocolContext
+from ignite_router.protocol.framing import FrameDecoder
+from ignite_router.protocol.handshake import decode_handshake_request, encode_handshake_success
+from ignite_router.protocol.header import begin_response, decode_request_header, finish_frame
+from ignite_router.protocol.messages.cache_keys import decode_cache_request
+from ignite_router.protocol.values import read_value, write_value
 
 
 class ReversingServer:

@@ -15,10 +15,10 @@ from pyignite import Client as PyigniteClient
 from pyignite.api.binary import put_binary_type
 from pyignite.datatypes import LongObject, String
 
-from affinity import IgniteType
+from ignite_router.affinity import IgniteType
+from ignite_router.protocol.messages.cache_properties import CacheProperty
+from ignite_router.protocol.values import BinaryType, ComplexObject
 from ignite_router.testing import LocalCluster
-from protocol.messages.cache_properties import CacheProperty
-from protocol.values import BinaryType, ComplexObject
 from tests.client_harness import SHELLS, connected
 
 KEY_CONFIG = [{"type_name": "OrderKey", "affinity_key_field_name": "city"}]

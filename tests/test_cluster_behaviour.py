@@ -20,35 +20,42 @@ import pytest
 from pyignite import Client
 from pyignite.exceptions import AuthenticationError, SQLError
 
-from affinity import cache_id, field_id, type_id
-from ignite_router.testing import LocalCluster
-from protocol.context import LATEST, ProtocolVersion
-from protocol.errors import StatusCode
-from protocol.handshake import (
+from ignite_router.affinity import cache_id, field_id, type_id
+from ignite_router.protocol.context import LATEST, ProtocolVersion
+from ignite_router.protocol.errors import StatusCode
+from ignite_router.protocol.handshake import (
     HandshakeFailure,
     HandshakeRequest,
     HandshakeSuccess,
     decode_handshake_response,
     encode_handshake_request,
 )
-from protocol.messages.cache_config import (
+from ignite_router.protocol.messages.cache_config import (
     CacheMode,
     CacheProperty,
     encode_configuration_request,
     encode_destroy_request,
     encode_name_request,
 )
-from protocol.messages.cache_keys import CacheTarget, decode_value, encode_cache_request
-from protocol.messages.cluster import (
+from ignite_router.protocol.messages.cache_keys import (
+    CacheTarget,
+    decode_value,
+    encode_cache_request,
+)
+from ignite_router.protocol.messages.cluster import (
     ServerNodesFilter,
     decode_node_ids,
     decode_node_info,
     encode_node_ids_request,
     encode_node_info_request,
 )
-from protocol.messages.partitions import decode_partitions_response, encode_partitions_request
-from protocol.opcodes import OpCode
-from protocol.values import read_string
+from ignite_router.protocol.messages.partitions import (
+    decode_partitions_response,
+    encode_partitions_request,
+)
+from ignite_router.protocol.opcodes import OpCode
+from ignite_router.protocol.values import read_string
+from ignite_router.testing import LocalCluster
 from tests.raw_client import RawClient
 
 pytestmark = pytest.mark.timeout(60)

@@ -17,20 +17,24 @@ import time
 
 import pytest
 
-from affinity import cache_id
-from ignite_router.testing import LocalCluster
-from ignite_router.testing.server import AUTH_FAILURE_DELAY
-from protocol.context import LATEST
-from protocol.errors import StatusCode
-from protocol.handshake import (
+from ignite_router.affinity import cache_id
+from ignite_router.protocol.context import LATEST
+from ignite_router.protocol.errors import StatusCode
+from ignite_router.protocol.handshake import (
     HandshakeFailure,
     HandshakeRequest,
     decode_handshake_response,
     encode_handshake_request,
 )
-from protocol.messages.cache_keys import CacheTarget, decode_value, encode_cache_request
-from protocol.opcodes import OpCode
-from protocol.values import write_value
+from ignite_router.protocol.messages.cache_keys import (
+    CacheTarget,
+    decode_value,
+    encode_cache_request,
+)
+from ignite_router.protocol.opcodes import OpCode
+from ignite_router.protocol.values import write_value
+from ignite_router.testing import LocalCluster
+from ignite_router.testing.server import AUTH_FAILURE_DELAY
 from tests.raw_client import RawClient
 from tests.test_cluster_behaviour import create, kv
 

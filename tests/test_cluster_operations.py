@@ -47,7 +47,7 @@ from pyignite.datatypes.prop_codes import (
 )
 from pyignite.exceptions import CacheError
 
-from affinity import field_id, java_hash, partition, type_id
+from ignite_router.affinity import field_id, java_hash, partition, type_id
 from ignite_router.testing import LocalCluster
 
 pytestmark = pytest.mark.timeout(60)

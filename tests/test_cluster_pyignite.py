@@ -20,7 +20,7 @@ from pyignite.datatypes import IntObject
 from pyignite.datatypes.key_value import PeekModes
 from pyignite.exceptions import ReconnectError, connection_errors
 
-from affinity import assign, java_hash, partition
+from ignite_router.affinity import assign, java_hash, partition
 from ignite_router.testing import LocalCluster
 
 pytestmark = pytest.mark.timeout(180)

@@ -14,17 +14,17 @@ import time
 
 import pytest
 
-from affinity import assign, cache_id, type_id
+from ignite_router.affinity import assign, cache_id, type_id
+from ignite_router.protocol.context import ProtocolVersion
+from ignite_router.protocol.errors import StatusCode
+from ignite_router.protocol.handshake import HandshakeRequest, encode_handshake_request
+from ignite_router.protocol.header import decode_response_header
+from ignite_router.protocol.messages.binary_types import encode_binary_type_put
+from ignite_router.protocol.messages.cache_keys import CacheTarget, ExpiryPolicy, decode_value
+from ignite_router.protocol.messages.cache_keys import encode_cache_request as encode_kv
+from ignite_router.protocol.opcodes import OpCode, PeekMode
+from ignite_router.protocol.values import BinaryType, read_string
 from ignite_router.testing import LocalCluster
-from protocol.context import ProtocolVersion
-from protocol.errors import StatusCode
-from protocol.handshake import HandshakeRequest, encode_handshake_request
-from protocol.header import decode_response_header
-from protocol.messages.binary_types import encode_binary_type_put
-from protocol.messages.cache_keys import CacheTarget, ExpiryPolicy, decode_value
-from protocol.messages.cache_keys import encode_cache_request as encode_kv
-from protocol.opcodes import OpCode, PeekMode
-from protocol.values import BinaryType, read_string
 from tests.raw_client import RawClient
 from tests.test_cluster_behaviour import create, kv, partitions
 

@@ -3,11 +3,11 @@ the primary by rendezvous hash, then every other node in topology (join) order."
 
 from __future__ import annotations
 
-from affinity import node_order
 from ignite_router import Client
+from ignite_router.affinity import node_order
+from ignite_router.protocol.messages.cache_config import CacheMode
+from ignite_router.protocol.messages.cache_properties import CacheProperty
 from ignite_router.testing import LocalCluster
-from protocol.messages.cache_config import CacheMode
-from protocol.messages.cache_properties import CacheProperty
 
 REPLICATED = {CacheProperty.NAME: "everywhere", CacheProperty.CACHE_MODE: CacheMode.REPLICATED}
 

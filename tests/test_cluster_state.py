@@ -13,18 +13,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from affinity import REPLICATED_BACKUPS, assign, cache_id, java_hash, partition
+from ignite_router.affinity import REPLICATED_BACKUPS, assign, cache_id, java_hash, partition
+from ignite_router.protocol.context import LATEST, ProtocolContext
+from ignite_router.protocol.errors import ProtocolError, ServerError, StatusCode
+from ignite_router.protocol.messages.cache_config import CacheMode, CacheProperty
+from ignite_router.protocol.messages.cache_keys import (
+    CacheTarget,
+    decode_value,
+    encode_cache_request,
+)
+from ignite_router.protocol.messages.cluster import ClusterState
+from ignite_router.protocol.opcodes import OpCode, PeekMode
+from ignite_router.protocol.values import BinaryField, BinaryType, ComplexObject, write_value
+from ignite_router.protocol.wire import I32, I64
 from ignite_router.testing.handlers import HANDLERS, handle_request
 from ignite_router.testing.session import Session
 from ignite_router.testing.state import REPLICATED_PARTITIONS, ClusterModel
-from protocol.context import LATEST, ProtocolContext
-from protocol.errors import ProtocolError, ServerError, StatusCode
-from protocol.messages.cache_config import CacheMode, CacheProperty
-from protocol.messages.cache_keys import CacheTarget, decode_value, encode_cache_request
-from protocol.messages.cluster import ClusterState
-from protocol.opcodes import OpCode, PeekMode
-from protocol.values import BinaryField, BinaryType, ComplexObject, write_value
-from protocol.wire import I32, I64
 
 CONTEXT = ProtocolContext(LATEST, frozenset())
 PARTS = 64

@@ -16,15 +16,15 @@ import pytest
 import trustme
 from pyignite import Client
 
-from ignite_router.testing import LocalCluster
-from ignite_router.testing.tls import server_context
-from protocol.context import LATEST
-from protocol.handshake import (
+from ignite_router.protocol.context import LATEST
+from ignite_router.protocol.handshake import (
     HandshakeRequest,
     HandshakeSuccess,
     decode_handshake_response,
     encode_handshake_request,
 )
+from ignite_router.testing import LocalCluster
+from ignite_router.testing.tls import server_context
 
 pytestmark = [
     pytest.mark.timeout(60),

@@ -14,6 +14,16 @@ RULES = (
     ("protocol", ("ignite_router", *IO_MODULES)),
     ("ignite_router/core", IO_MODULES),
 )
+# affinity/ and protocol/ install as ignite_router.affinity and ignite_router.protocol.
+LAYERS = {"ignite_router.affinity": "affinity", "ignite_router.protocol": "protocol"}
+
+
+def layer(module: str) -> str:
+    """The layer a module belongs to: affinity, protocol, ignite_router, or a third party."""
+    for prefix, name in LAYERS.items():
+        if module == prefix or module.startswith(prefix + "."):
+            return name
+    return module.split(".")[0]
 
 
 def imports(path: Path) -> list[str]:
@@ -52,8 +62,20 @@ def test_layering_is_respected() -> None:
     for package, forbidden in RULES:
         for path in (ROOT / package).rglob("*.py"):
             for module in imports(path):
-                if module.split(".")[0] in forbidden:
+                if layer(module) in forbidden:
                     offenders.append(f"{path.relative_to(ROOT)}: {module}")
+    assert offenders == []
+
+
+def test_nothing_imports_a_bare_affinity_or_protocol() -> None:
+    """Only the installed names are imported: a bare ``protocol`` would be PyPI's package."""
+    offenders = [
+        f"{path.relative_to(ROOT)}: {module}"
+        for folder in ("affinity", "protocol", "ignite_router", "tests", "property_tests")
+        for path in (ROOT / folder).rglob("*.py")
+        for module in imports(path)
+        if module.split(".")[0] in ("affinity", "protocol")
+    ]
     assert offenders == []
 
 

@@ -8,11 +8,11 @@ from hypothesis import strategies as st
 from pyignite import api
 from pyignite.datatypes import BoolObject, DoubleObject, IntObject, LongObject, String
 
-from affinity import type_id
-from protocol.context import LATEST, ProtocolContext
-from protocol.errors import ProtocolError
-from protocol.header import decode_response_header
-from protocol.messages.binary_types import (
+from ignite_router.affinity import type_id
+from ignite_router.protocol.context import LATEST, ProtocolContext
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.header import decode_response_header
+from ignite_router.protocol.messages.binary_types import (
     decode_binary_type_answer,
     decode_binary_type_get_request,
     decode_binary_type_put_request,
@@ -23,9 +23,9 @@ from protocol.messages.binary_types import (
     encode_type_name,
     encode_type_name_request,
 )
-from protocol.messages.scalars import decode_bool, decode_empty, encode_bool
-from protocol.opcodes import OpCode
-from protocol.values import BinaryType, encode_binary_type_response
+from ignite_router.protocol.messages.scalars import decode_bool, decode_empty, encode_bool
+from ignite_router.protocol.opcodes import OpCode
+from ignite_router.protocol.values import BinaryType, encode_binary_type_response
 from tests.protocol_harness import PYIGNITE_VERSIONS, TEXT, Loopback, answer, context_for
 
 # pyignite lower-cases names with str.lower() and hashes code points, which differs

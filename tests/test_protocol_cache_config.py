@@ -8,11 +8,16 @@ from hypothesis import strategies as st
 from pyignite import api
 from pyignite.datatypes import ExpiryPolicy as PyExpiry
 
-from affinity import cache_id
-from protocol.context import LATEST, SUPPORTED_VERSIONS, ProtocolContext, ProtocolVersion
-from protocol.errors import ProtocolError
-from protocol.header import decode_response_header
-from protocol.messages.cache_config import (
+from ignite_router.affinity import cache_id
+from ignite_router.protocol.context import (
+    LATEST,
+    SUPPORTED_VERSIONS,
+    ProtocolContext,
+    ProtocolVersion,
+)
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.header import decode_response_header
+from ignite_router.protocol.messages.cache_config import (
     decode_cache_configuration,
     decode_cache_names,
     decode_configuration_request,
@@ -25,10 +30,18 @@ from protocol.messages.cache_config import (
     encode_get_names_request,
     encode_name_request,
 )
-from protocol.messages.cache_keys import CacheTarget, decode_cache_request, encode_cache_request
-from protocol.messages.cache_properties import CONFIGURATION_ORDER, DEFAULTS, CacheProperty
-from protocol.messages.scalars import decode_empty
-from protocol.opcodes import OpCode
+from ignite_router.protocol.messages.cache_keys import (
+    CacheTarget,
+    decode_cache_request,
+    encode_cache_request,
+)
+from ignite_router.protocol.messages.cache_properties import (
+    CONFIGURATION_ORDER,
+    DEFAULTS,
+    CacheProperty,
+)
+from ignite_router.protocol.messages.scalars import decode_empty
+from ignite_router.protocol.opcodes import OpCode
 from tests.protocol_harness import (
     PYIGNITE_VERSIONS,
     TEXT,
@@ -117,7 +130,7 @@ def _property(code: CacheProperty) -> st.SearchStrategy:
 
 
 def _expiry(create: int, update: int, access: int):
-    from protocol.messages.cache_keys import ExpiryPolicy
+    from ignite_router.protocol.messages.cache_keys import ExpiryPolicy
 
     return ExpiryPolicy(create, update, access)
 

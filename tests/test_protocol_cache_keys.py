@@ -18,11 +18,11 @@ from pyignite import api
 from pyignite.datatypes import ExpiryPolicy as PyExpiry
 from pyignite.datatypes import IntObject, ShortObject, String
 
-from affinity import IgniteType
-from protocol.context import LATEST, ProtocolContext, ProtocolVersion
-from protocol.errors import ProtocolError, ServerError
-from protocol.header import decode_request_header, decode_response_header
-from protocol.messages.cache_keys import (
+from ignite_router.affinity import IgniteType
+from ignite_router.protocol.context import LATEST, ProtocolContext, ProtocolVersion
+from ignite_router.protocol.errors import ProtocolError, ServerError
+from ignite_router.protocol.header import decode_request_header, decode_response_header
+from ignite_router.protocol.messages.cache_keys import (
     BODY_SHAPES,
     KEY_ROUTED_OPS,
     RESPONSE_SHAPES,
@@ -33,8 +33,8 @@ from protocol.messages.cache_keys import (
     encode_cache_request,
     encode_cache_response,
 )
-from protocol.opcodes import OpCode
-from protocol.values import RawValue, read_value, write_value
+from ignite_router.protocol.opcodes import OpCode
+from ignite_router.protocol.values import RawValue, read_value, write_value
 from tests.protocol_harness import (
     KEYS,
     MY_CACHE,

@@ -9,11 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pyignite.api.cluster import cluster_get_state, cluster_set_state
 
-from affinity import CollectionKind, IgniteCollection
-from protocol.context import LATEST, ProtocolContext
-from protocol.errors import ProtocolError
-from protocol.header import decode_response_header
-from protocol.messages.cluster import (
+from ignite_router.affinity import CollectionKind, IgniteCollection
+from ignite_router.protocol.context import LATEST, ProtocolContext
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.header import decode_response_header
+from ignite_router.protocol.messages.cluster import (
     AttributeFilter,
     ClusterState,
     NodeDetails,
@@ -38,8 +38,8 @@ from protocol.messages.cluster import (
     encode_node_info,
     encode_node_info_request,
 )
-from protocol.messages.scalars import decode_empty
-from protocol.values import read_value, write_value
+from ignite_router.protocol.messages.scalars import decode_empty
+from ignite_router.protocol.values import read_value, write_value
 from tests.protocol_harness import TEXT, Loopback, answer, context_for
 
 I64S = st.integers(-(2**63), 2**63 - 1)

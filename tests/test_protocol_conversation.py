@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from affinity import cache_id
-from protocol import (
+from ignite_router.affinity import cache_id
+from ignite_router.protocol import (
     LATEST,
     CacheTarget,
     FrameDecoder,

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from protocol.errors import ProtocolError
-from protocol.framing import DEFAULT_MAX_FRAME_SIZE, FrameDecoder, frame
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.framing import DEFAULT_MAX_FRAME_SIZE, FrameDecoder, frame
 
 PAYLOADS = st.lists(st.binary(min_size=1, max_size=60), max_size=12)
 

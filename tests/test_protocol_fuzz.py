@@ -15,11 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from affinity import cache_id
-from protocol.context import LATEST, ProtocolContext, ProtocolVersion
-from protocol.errors import ProtocolError
-from protocol.framing import FrameDecoder, frame
-from protocol.handshake import (
+from ignite_router.affinity import cache_id
+from ignite_router.protocol.context import LATEST, ProtocolContext, ProtocolVersion
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.framing import FrameDecoder, frame
+from ignite_router.protocol.handshake import (
     HandshakeRequest,
     decode_handshake_request,
     decode_handshake_response,
@@ -27,7 +27,7 @@ from protocol.handshake import (
     encode_handshake_request,
     encode_handshake_success,
 )
-from protocol.header import (
+from ignite_router.protocol.header import (
     begin_request,
     decode_request_header,
     decode_response_header,
@@ -35,8 +35,8 @@ from protocol.header import (
     encode_response_header,
     finish_frame,
 )
-from protocol.messages import binary_types, cluster, heartbeat, queries, sql, tx
-from protocol.messages.cache_config import (
+from ignite_router.protocol.messages import binary_types, cluster, heartbeat, queries, sql, tx
+from ignite_router.protocol.messages.cache_config import (
     decode_cache_configuration,
     decode_cache_names,
     decode_configuration_request,
@@ -48,7 +48,7 @@ from protocol.messages.cache_config import (
     encode_destroy_request,
     encode_name_request,
 )
-from protocol.messages.cache_keys import (
+from ignite_router.protocol.messages.cache_keys import (
     BODY_SHAPES,
     RESPONSE_SHAPES,
     CacheTarget,
@@ -58,8 +58,8 @@ from protocol.messages.cache_keys import (
     encode_cache_request,
     encode_cache_response,
 )
-from protocol.messages.cache_properties import CacheProperty
-from protocol.messages.partitions import (
+from ignite_router.protocol.messages.cache_properties import CacheProperty
+from ignite_router.protocol.messages.partitions import (
     PartitionGroup,
     PartitionsResponse,
     decode_partitions_request,
@@ -67,8 +67,8 @@ from protocol.messages.partitions import (
     encode_partitions_request,
     encode_partitions_response,
 )
-from protocol.opcodes import OpCode
-from protocol.values import BinaryType, ComplexObject, encode_binary_type_response
+from ignite_router.protocol.opcodes import OpCode
+from ignite_router.protocol.values import BinaryType, ComplexObject, encode_binary_type_response
 
 CONTEXT = ProtocolContext(LATEST, frozenset({2}))
 OLD = ProtocolContext(ProtocolVersion(1, 3, 0))

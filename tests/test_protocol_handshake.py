@@ -12,7 +12,7 @@ from pyignite.connection.handshake import HandshakeRequest as PyHandshakeRequest
 from pyignite.connection.handshake import HandshakeResponse as PyHandshakeResponse
 from pyignite.stream import BinaryStream
 
-from protocol.context import (
+from ignite_router.protocol.context import (
     LATEST,
     MAX_FEATURE_BYTES,
     SUPPORTED_VERSIONS,
@@ -21,8 +21,13 @@ from protocol.context import (
     decode_features,
     encode_features,
 )
-from protocol.errors import AuthenticationError, HandshakeError, ProtocolError, StatusCode
-from protocol.handshake import (
+from ignite_router.protocol.errors import (
+    AuthenticationError,
+    HandshakeError,
+    ProtocolError,
+    StatusCode,
+)
+from ignite_router.protocol.handshake import (
     NO_VERSION,
     HandshakeFailure,
     HandshakeRequest,

@@ -9,9 +9,14 @@ from pyignite.datatypes import Long, String
 from pyignite.queries.response import Response
 from pyignite.stream import READ_BACKWARD, BinaryStream
 
-from protocol.context import LATEST, SUPPORTED_VERSIONS, ProtocolContext, ProtocolVersion
-from protocol.errors import ProtocolError, ServerError
-from protocol.header import (
+from ignite_router.protocol.context import (
+    LATEST,
+    SUPPORTED_VERSIONS,
+    ProtocolContext,
+    ProtocolVersion,
+)
+from ignite_router.protocol.errors import ProtocolError, ServerError
+from ignite_router.protocol.header import (
     begin_request,
     decode_request_header,
     decode_response_header,
@@ -20,7 +25,7 @@ from protocol.header import (
     finish_frame,
     patch_request_id,
 )
-from protocol.wire import I64
+from ignite_router.protocol.wire import I64
 from tests.protocol_harness import PYIGNITE_VERSIONS, Loopback, context_for
 
 I64S = st.integers(-(2**63), 2**63 - 1)

@@ -9,10 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pyignite import api
 
-from protocol.context import LATEST, ProtocolContext
-from protocol.errors import ProtocolError
-from protocol.header import decode_response_header
-from protocol.messages.partitions import (
+from ignite_router.protocol.context import LATEST, ProtocolContext
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.header import decode_response_header
+from ignite_router.protocol.messages.partitions import (
     PartitionGroup,
     PartitionsResponse,
     decode_partitions_request,
@@ -20,7 +20,7 @@ from protocol.messages.partitions import (
     encode_partitions_request,
     encode_partitions_response,
 )
-from protocol.opcodes import Feature
+from ignite_router.protocol.opcodes import Feature
 from tests.protocol_harness import (
     MY_CACHE,
     PYIGNITE_VERSIONS,

@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyignite import api
 
-from protocol.context import LATEST, ProtocolContext
-from protocol.errors import ProtocolError
-from protocol.header import decode_response_header
-from protocol.messages.cache_keys import CacheTarget
-from protocol.messages.queries import (
+from ignite_router.protocol.context import LATEST, ProtocolContext
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.header import decode_response_header
+from ignite_router.protocol.messages.cache_keys import CacheTarget
+from ignite_router.protocol.messages.queries import (
     ScanPage,
     ScanRequest,
     decode_resource_id,
@@ -24,8 +24,8 @@ from protocol.messages.queries import (
     encode_scan_page,
     encode_scan_request,
 )
-from protocol.messages.scalars import decode_empty
-from protocol.messages.sql import (
+from ignite_router.protocol.messages.scalars import decode_empty
+from ignite_router.protocol.messages.sql import (
     SqlFieldsPage,
     SqlFieldsQuery,
     SqlQuery,
@@ -36,8 +36,8 @@ from protocol.messages.sql import (
     encode_sql_fields_request,
     encode_sql_request,
 )
-from protocol.opcodes import Feature, OpCode
-from protocol.values import write_value
+from ignite_router.protocol.opcodes import Feature, OpCode
+from ignite_router.protocol.values import write_value
 from tests.protocol_harness import (
     KEYS,
     MY_CACHE,

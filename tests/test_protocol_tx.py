@@ -8,17 +8,21 @@ from hypothesis import strategies as st
 from pyignite import api
 from pyignite.api import tx_api
 
-from protocol.context import LATEST, ProtocolContext, ProtocolVersion
-from protocol.header import decode_response_header
-from protocol.messages.cache_keys import CacheTarget, decode_cache_request, encode_cache_request
-from protocol.messages.heartbeat import (
+from ignite_router.protocol.context import LATEST, ProtocolContext, ProtocolVersion
+from ignite_router.protocol.header import decode_response_header
+from ignite_router.protocol.messages.cache_keys import (
+    CacheTarget,
+    decode_cache_request,
+    encode_cache_request,
+)
+from ignite_router.protocol.messages.heartbeat import (
     decode_idle_timeout,
     encode_heartbeat,
     encode_idle_timeout,
     encode_idle_timeout_request,
 )
-from protocol.messages.scalars import decode_empty, encode_bool
-from protocol.messages.tx import (
+from ignite_router.protocol.messages.scalars import decode_empty, encode_bool
+from ignite_router.protocol.messages.tx import (
     TxStart,
     decode_tx_end,
     decode_tx_id,
@@ -27,7 +31,7 @@ from protocol.messages.tx import (
     encode_tx_id,
     encode_tx_start,
 )
-from protocol.opcodes import OpCode
+from ignite_router.protocol.opcodes import OpCode
 from tests.protocol_harness import MY_CACHE, TEXT, Loopback, answer, context_for, request_id_of
 
 I32S = st.integers(-(2**31), 2**31 - 1)

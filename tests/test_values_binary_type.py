@@ -18,10 +18,10 @@ from pyignite.api.binary import get_binary_type, put_binary_type
 from pyignite.connection.protocol_context import ProtocolContext
 from pyignite.utils import schema_id as pyignite_schema_id
 
-from affinity.ids import field_id, schema_id, type_id
-from affinity.types import EnumValue, IgniteType
-from protocol.errors import ProtocolError
-from protocol.values import (
+from ignite_router.affinity.ids import field_id, schema_id, type_id
+from ignite_router.affinity.types import EnumValue, IgniteType
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.values import (
     BinaryField,
     BinarySchema,
     BinaryType,

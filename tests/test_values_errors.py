@@ -16,9 +16,9 @@ import uuid
 
 import pytest
 
-from affinity.types import CollectionKind, EnumValue, IgniteCollection, IgniteType
-from protocol.errors import ProtocolError
-from protocol.values import (
+from ignite_router.affinity.types import CollectionKind, EnumValue, IgniteCollection, IgniteType
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.values import (
     MAX_DEPTH,
     BinaryTypeRegistry,
     ComplexObject,

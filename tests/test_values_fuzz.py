@@ -13,8 +13,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol.errors import ProtocolError
-from protocol.values import BinaryTypeRegistry, read_value, skip_value
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.values import BinaryTypeRegistry, read_value, skip_value
 from tests.test_values_roundtrip import encode, registry_for, value_pairs
 
 

@@ -39,8 +39,8 @@ from pyignite.stream import BinaryStream
 from pyignite.utils import entity_id
 from pyignite.utils import schema_id as pyignite_schema_id
 
-from affinity.ids import binary_object_hash, schema_id, type_id
-from affinity.types import (
+from ignite_router.affinity.ids import binary_object_hash, schema_id, type_id
+from ignite_router.affinity.types import (
     CollectionKind,
     EnumValue,
     IgniteCollection,
@@ -48,7 +48,7 @@ from affinity.types import (
     IgniteType,
     MapKind,
 )
-from protocol.values import (
+from ignite_router.protocol.values import (
     BinaryTypeRegistry,
     ComplexObject,
     ObjectArray,

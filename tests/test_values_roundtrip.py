@@ -19,8 +19,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from affinity.ids import binary_object_hash, schema_id, type_id
-from affinity.types import (
+from ignite_router.affinity.ids import binary_object_hash, schema_id, type_id
+from ignite_router.affinity.types import (
     CollectionKind,
     EnumValue,
     IgniteCollection,
@@ -28,7 +28,7 @@ from affinity.types import (
     IgniteType,
     MapKind,
 )
-from protocol.values import (
+from ignite_router.protocol.values import (
     BinaryTypeRegistry,
     ComplexObject,
     ObjectArray,
@@ -492,7 +492,7 @@ def test_decoded_object_is_resent_verbatim_and_reencoded_when_changed() -> None:
 
 
 def test_uuid_and_string_helpers_round_trip() -> None:
-    from protocol.values import read_string, read_uuid, write_string, write_uuid
+    from ignite_router.protocol.values import read_string, read_uuid, write_string, write_uuid
 
     buf = bytearray()
     node = uuid.uuid4()

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from affinity import IgniteType, java_hash, partition
-from affinity.rendezvous import partition_owners
+from ignite_router.affinity import IgniteType, java_hash, partition
+from ignite_router.affinity.rendezvous import partition_owners
 from ignite_router.commands.connection import add_connection_options, client_from, endpoints_of
 from ignite_router.errors import IgniteError
 from ignite_router.inspection import locate_live

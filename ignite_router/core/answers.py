@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from protocol.errors import ProtocolError
-from protocol.values import BinaryTypeRegistry, read_value
-from protocol.wire import BOOL, I64, count, take
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.values import BinaryTypeRegistry, read_value
+from ignite_router.protocol.wire import BOOL, I64, count, take
 
 __all__ = ["nothing", "read_bool", "read_long", "reader_of_pairs", "reader_of_value"]
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from affinity import affinity_hash, field_id, java_hash
+from ignite_router.affinity import affinity_hash, field_id, java_hash
 from ignite_router.core.answers import nothing as decode_empty_lenient
 from ignite_router.core.events import ClientListener, EventDispatcher
 from ignite_router.core.metrics import ClientMetrics
@@ -36,15 +36,15 @@ from ignite_router.errors import (
     TransactionLostError,
 )
 from ignite_router.policies import DefaultRetryPolicy, ExponentialReconnect, RetryPolicy
-from protocol import HandshakeRequest, ProtocolContext
-from protocol.connection import Answer, Handshaken
-from protocol.header import patch_request_id
-from protocol.messages.binary_types import (
+from ignite_router.protocol import HandshakeRequest, ProtocolContext
+from ignite_router.protocol.connection import Answer, Handshaken
+from ignite_router.protocol.header import patch_request_id
+from ignite_router.protocol.messages.binary_types import (
     decode_binary_type_answer,
     encode_binary_type_get,
     encode_binary_type_put,
 )
-from protocol.messages.cluster import (
+from ignite_router.protocol.messages.cluster import (
     ServerNodesFilter,
     decode_endpoints,
     decode_node_ids,
@@ -53,14 +53,17 @@ from protocol.messages.cluster import (
     encode_node_ids_request,
     encode_node_info_request,
 )
-from protocol.messages.heartbeat import (
+from ignite_router.protocol.messages.heartbeat import (
     decode_idle_timeout,
     encode_heartbeat,
     encode_idle_timeout_request,
 )
-from protocol.messages.partitions import decode_partitions_response, encode_partitions_request
-from protocol.opcodes import Feature
-from protocol.values import BinaryType, BinaryTypeRegistry, UnknownSchemaError
+from ignite_router.protocol.messages.partitions import (
+    decode_partitions_response,
+    encode_partitions_request,
+)
+from ignite_router.protocol.opcodes import Feature
+from ignite_router.protocol.values import BinaryType, BinaryTypeRegistry, UnknownSchemaError
 
 __all__ = ["Attempt", "ClientCore", "Outcome", "Request", "Route", "Step", "parallel"]
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from types import MappingProxyType
 
-from affinity import CacheAffinity, PartitionMap
-from affinity.partition_map import TopologyVersion
+from ignite_router.affinity import CacheAffinity, PartitionMap
+from ignite_router.affinity.partition_map import TopologyVersion
 
 __all__ = ["CacheMap", "TopologyTracker"]
 

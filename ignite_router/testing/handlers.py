@@ -11,23 +11,21 @@ import struct
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from affinity import cache_id
-from ignite_router.testing import kv
-from ignite_router.testing.session import MAX_CURSORS, MAX_TRANSACTIONS, Cursor, Transaction
-from protocol.errors import ServerError, StatusCode
-from protocol.messages.binary_types import (
+from ignite_router.affinity import cache_id
+from ignite_router.protocol.errors import ServerError, StatusCode
+from ignite_router.protocol.messages.binary_types import (
     decode_binary_type_get_request,
     decode_binary_type_put_request,
     decode_type_name_request,
     encode_type_name,
 )
-from protocol.messages.cache_config import (
+from ignite_router.protocol.messages.cache_config import (
     CacheProperty,
     decode_configuration_request,
     encode_cache_configuration,
     encode_cache_names,
 )
-from protocol.messages.cluster import (
+from ignite_router.protocol.messages.cluster import (
     ClusterState,
     NodeDetails,
     NodeEndpoints,
@@ -43,23 +41,30 @@ from protocol.messages.cluster import (
     encode_node_ids,
     encode_node_info,
 )
-from protocol.messages.heartbeat import encode_idle_timeout
-from protocol.messages.partitions import (
+from ignite_router.protocol.messages.heartbeat import encode_idle_timeout
+from ignite_router.protocol.messages.partitions import (
     PartitionGroup,
     PartitionsResponse,
     decode_partitions_request,
     encode_partitions_response,
 )
-from protocol.messages.queries import (
+from ignite_router.protocol.messages.queries import (
     ScanPage,
     decode_resource_id,
     decode_scan_request,
     encode_scan_page,
 )
-from protocol.messages.tx import decode_tx_end, decode_tx_start, encode_tx_id
-from protocol.opcodes import OpCode
-from protocol.values import BinaryType, encode_binary_type_response, read_string, write_string
-from protocol.wire import BOOL, I8, I32, take
+from ignite_router.protocol.messages.tx import decode_tx_end, decode_tx_start, encode_tx_id
+from ignite_router.protocol.opcodes import OpCode
+from ignite_router.protocol.values import (
+    BinaryType,
+    encode_binary_type_response,
+    read_string,
+    write_string,
+)
+from ignite_router.protocol.wire import BOOL, I8, I32, take
+from ignite_router.testing import kv
+from ignite_router.testing.session import MAX_CURSORS, MAX_TRANSACTIONS, Cursor, Transaction
 
 if TYPE_CHECKING:
     from ignite_router.testing.session import Session

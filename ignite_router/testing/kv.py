@@ -21,14 +21,14 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from protocol.context import LATEST, ProtocolContext
-from protocol.errors import ProtocolError, ServerError, StatusCode
-from protocol.messages.cache_config import CacheProperty
-from protocol.messages.cache_keys import ExpiryPolicy, read_cache_prefix
-from protocol.messages.cluster import ClusterState
-from protocol.opcodes import OpCode, PeekMode
-from protocol.values import skip_value
-from protocol.wire import I32, I64, count
+from ignite_router.protocol.context import LATEST, ProtocolContext
+from ignite_router.protocol.errors import ProtocolError, ServerError, StatusCode
+from ignite_router.protocol.messages.cache_config import CacheProperty
+from ignite_router.protocol.messages.cache_keys import ExpiryPolicy, read_cache_prefix
+from ignite_router.protocol.messages.cluster import ClusterState
+from ignite_router.protocol.opcodes import OpCode, PeekMode
+from ignite_router.protocol.values import skip_value
+from ignite_router.protocol.wire import I32, I64, count
 
 if TYPE_CHECKING:
     from ignite_router.testing.session import Session, Transaction

@@ -23,12 +23,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ignite_router.testing.handlers import handle_request
-from ignite_router.testing.session import Session
-from protocol.context import LATEST, SUPPORTED_VERSIONS, ProtocolVersion
-from protocol.errors import ProtocolError, ServerError, StatusCode, TrailingBytesError
-from protocol.framing import DEFAULT_MAX_FRAME_SIZE, FrameDecoder
-from protocol.handshake import (
+from ignite_router.protocol.context import LATEST, SUPPORTED_VERSIONS, ProtocolVersion
+from ignite_router.protocol.errors import ProtocolError, ServerError, StatusCode, TrailingBytesError
+from ignite_router.protocol.framing import DEFAULT_MAX_FRAME_SIZE, FrameDecoder
+from ignite_router.protocol.handshake import (
     CLIENT_TYPE_THIN,
     HANDSHAKE_CODE,
     NO_VERSION,
@@ -38,8 +36,10 @@ from protocol.handshake import (
     encode_handshake_failure,
     encode_handshake_success,
 )
-from protocol.header import begin_response, encode_error_response, finish_frame
-from protocol.opcodes import Feature, OpCode
+from ignite_router.protocol.header import begin_response, encode_error_response, finish_frame
+from ignite_router.protocol.opcodes import Feature, OpCode
+from ignite_router.testing.handlers import handle_request
+from ignite_router.testing.session import Session
 
 if TYPE_CHECKING:
     from ignite_router.testing.state import ClusterModel

@@ -6,9 +6,9 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from protocol.context import ProtocolContext
-from protocol.errors import ServerError, StatusCode
-from protocol.messages.cluster import ClusterState
+from ignite_router.protocol.context import ProtocolContext
+from ignite_router.protocol.errors import ServerError, StatusCode
+from ignite_router.protocol.messages.cluster import ClusterState
 
 if TYPE_CHECKING:
     from ignite_router.testing.state import CacheState, ClusterModel, NodeStats

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from affinity import (
+from ignite_router.affinity import (
     REPLICATED_BACKUPS,
     IgniteType,
     affinity_hash,
@@ -29,10 +29,10 @@ from affinity import (
     partition_function,
     type_id,
 )
-from protocol.messages.cache_config import CacheMode, CacheProperty
-from protocol.messages.cluster import ClusterState
-from protocol.values import BinaryTypeRegistry, read_value
-from protocol.wire import I32
+from ignite_router.protocol.messages.cache_config import CacheMode, CacheProperty
+from ignite_router.protocol.messages.cluster import ClusterState
+from ignite_router.protocol.values import BinaryTypeRegistry, read_value
+from ignite_router.protocol.wire import I32
 
 __all__ = ["CacheState", "ClusterModel", "NodeState", "NodeStats"]
 

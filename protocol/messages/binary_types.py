@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import struct
 
-from protocol.errors import ProtocolError
-from protocol.header import begin_request, finish_frame
-from protocol.opcodes import OpCode
-from protocol.values import (
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.header import begin_request, finish_frame
+from ignite_router.protocol.opcodes import OpCode
+from ignite_router.protocol.values import (
     BinaryType,
     decode_binary_type,
     decode_binary_type_response,
@@ -24,7 +24,7 @@ from protocol.values import (
     read_string,
     write_string,
 )
-from protocol.wire import I32, finish, take
+from ignite_router.protocol.wire import I32, finish, take
 
 __all__ = [
     "PLATFORM_DOTNET",

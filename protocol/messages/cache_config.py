@@ -12,19 +12,19 @@ import struct
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from protocol.context import V1_6, ProtocolContext
-from protocol.errors import ProtocolError
-from protocol.header import begin_request, finish_frame
-from protocol.messages.cache_properties import (
+from ignite_router.protocol.context import V1_6, ProtocolContext
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.header import begin_request, finish_frame
+from ignite_router.protocol.messages.cache_properties import (
     CONFIGURATION_ORDER,
     DEFAULTS,
     CacheMode,
     CacheProperty,
     property_codec,
 )
-from protocol.opcodes import OpCode
-from protocol.values import read_string, write_string
-from protocol.wire import I16, I32, count, finish, take
+from ignite_router.protocol.opcodes import OpCode
+from ignite_router.protocol.values import read_string, write_string
+from ignite_router.protocol.wire import I16, I32, count, finish, take
 
 __all__ = [
     "CacheMode",

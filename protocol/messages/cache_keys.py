@@ -18,13 +18,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from protocol.context import V1_5, V1_6, ProtocolContext
-from protocol.errors import ProtocolError
-from protocol.header import begin_request, finish_frame
-from protocol.messages.scalars import decode_bool, decode_empty, decode_long
-from protocol.opcodes import CacheFlag, OpCode
-from protocol.values import read_value, skip_value, write_value
-from protocol.wire import BOOL, I32, I64, count, finish, take
+from ignite_router.protocol.context import V1_5, V1_6, ProtocolContext
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.header import begin_request, finish_frame
+from ignite_router.protocol.messages.scalars import decode_bool, decode_empty, decode_long
+from ignite_router.protocol.opcodes import CacheFlag, OpCode
+from ignite_router.protocol.values import read_value, skip_value, write_value
+from ignite_router.protocol.wire import BOOL, I32, I64, count, finish, take
 
 __all__ = [
     "BODY_SHAPES",

@@ -16,11 +16,11 @@ from collections.abc import Callable, Mapping
 from enum import IntEnum
 from typing import Any, NamedTuple
 
-from protocol.context import V1_2, ProtocolContext
-from protocol.errors import ProtocolError
-from protocol.messages.cache_keys import ExpiryPolicy
-from protocol.values import read_string, read_value, write_string, write_value
-from protocol.wire import BOOL, I8, I32, I64, count, take
+from ignite_router.protocol.context import V1_2, ProtocolContext
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.messages.cache_keys import ExpiryPolicy
+from ignite_router.protocol.values import read_string, read_value, write_string, write_value
+from ignite_router.protocol.wire import BOOL, I8, I32, I64, count, take
 
 __all__ = [
     "CONFIGURATION_ORDER",

@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-from affinity import CollectionKind, IgniteCollection
-from protocol.errors import ProtocolError
-from protocol.header import begin_request, finish_frame
-from protocol.messages.cache_keys import write_server_value
-from protocol.opcodes import OpCode
-from protocol.values import (
+from ignite_router.affinity import CollectionKind, IgniteCollection
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.header import begin_request, finish_frame
+from ignite_router.protocol.messages.cache_keys import write_server_value
+from ignite_router.protocol.opcodes import OpCode
+from ignite_router.protocol.values import (
     read_string,
     read_uuid,
     read_value,
@@ -37,7 +37,7 @@ from protocol.values import (
     write_uuid,
     write_value,
 )
-from protocol.wire import (
+from ignite_router.protocol.wire import (
     BOOL,
     I8,
     I16,

@@ -7,9 +7,9 @@ disabled). A client sends heartbeats at min(configured, max(idle / 3, 500 ms)).
 
 from __future__ import annotations
 
-from protocol.header import begin_request, finish_frame
-from protocol.messages.scalars import decode_long, encode_long
-from protocol.opcodes import OpCode
+from ignite_router.protocol.header import begin_request, finish_frame
+from ignite_router.protocol.messages.scalars import decode_long, encode_long
+from ignite_router.protocol.opcodes import OpCode
 
 __all__ = [
     "decode_idle_timeout",

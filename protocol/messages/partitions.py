@@ -16,13 +16,13 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from affinity import CacheAffinity, PartitionMap
-from protocol.context import ProtocolContext
-from protocol.errors import ProtocolError
-from protocol.header import begin_request, finish_frame
-from protocol.opcodes import Feature, OpCode
-from protocol.values import read_uuid, write_uuid
-from protocol.wire import BOOL, I32, count, finish, int32s, take
+from ignite_router.affinity import CacheAffinity, PartitionMap
+from ignite_router.protocol.context import ProtocolContext
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.header import begin_request, finish_frame
+from ignite_router.protocol.opcodes import Feature, OpCode
+from ignite_router.protocol.values import read_uuid, write_uuid
+from ignite_router.protocol.wire import BOOL, I32, count, finish, int32s, take
 
 __all__ = [
     "PartitionGroup",

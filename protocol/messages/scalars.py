@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from protocol.header import decode_empty
-from protocol.wire import BOOL, I32, I64, finish, take
+from ignite_router.protocol.header import decode_empty
+from ignite_router.protocol.wire import BOOL, I32, I64, finish, take
 
 __all__ = [
     "decode_bool",

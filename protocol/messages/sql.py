@@ -12,18 +12,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from protocol.context import ProtocolContext
-from protocol.errors import ProtocolError
-from protocol.header import begin_request, finish_frame
-from protocol.messages.cache_keys import (
+from ignite_router.protocol.context import ProtocolContext
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.header import begin_request, finish_frame
+from ignite_router.protocol.messages.cache_keys import (
     CacheTarget,
     read_cache_prefix,
     write_cache_prefix,
     write_server_value,
 )
-from protocol.opcodes import Feature, OpCode
-from protocol.values import read_string, read_value, write_string, write_value
-from protocol.wire import BOOL, I32, I64, count, finish, int32s, take
+from ignite_router.protocol.opcodes import Feature, OpCode
+from ignite_router.protocol.values import read_string, read_value, write_string, write_value
+from ignite_router.protocol.wire import BOOL, I32, I64, count, finish, int32s, take
 
 __all__ = [
     "SqlFieldsPage",

@@ -11,11 +11,11 @@ import struct
 from dataclasses import dataclass
 from enum import IntEnum
 
-from protocol.context import ProtocolContext
-from protocol.header import begin_request, finish_frame
-from protocol.opcodes import OpCode
-from protocol.values import read_string, write_string
-from protocol.wire import I32, finish, take
+from ignite_router.protocol.context import ProtocolContext
+from ignite_router.protocol.header import begin_request, finish_frame
+from ignite_router.protocol.opcodes import OpCode
+from ignite_router.protocol.values import read_string, write_string
+from ignite_router.protocol.wire import I32, finish, take
 
 __all__ = [
     "TxConcurrency",

@@ -6,7 +6,7 @@ String/UUID used inside protocol bodies; ``encode_binary_type`` and
 ``decode_binary_type`` are the OP 3003 / OP 3002 metadata bodies.
 """
 
-from protocol.values.binary_type import (
+from ignite_router.protocol.values.binary_type import (
     BinaryField,
     BinarySchema,
     BinaryType,
@@ -16,13 +16,13 @@ from protocol.values.binary_type import (
     encode_binary_type,
     encode_binary_type_response,
 )
-from protocol.values.complex import ComplexObject, UnknownSchemaError
-from protocol.values.envelope import read_string, read_uuid, write_string, write_uuid
-from protocol.values.object_array import ObjectArray
-from protocol.values.raw import RawValue
-from protocol.values.reader import MAX_DEPTH, read_value
-from protocol.values.skip import skip_value
-from protocol.values.writer import write_value
+from ignite_router.protocol.values.complex import ComplexObject, UnknownSchemaError
+from ignite_router.protocol.values.envelope import read_string, read_uuid, write_string, write_uuid
+from ignite_router.protocol.values.object_array import ObjectArray
+from ignite_router.protocol.values.raw import RawValue
+from ignite_router.protocol.values.reader import MAX_DEPTH, read_value
+from ignite_router.protocol.values.skip import skip_value
+from ignite_router.protocol.values.writer import write_value
 
 __all__ = [
     "MAX_DEPTH",

@@ -16,15 +16,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import cast
 
-from affinity.ids import field_id as _field_id
-from affinity.ids import schema_id as _schema_id
-from affinity.ids import type_id as _type_id
-from affinity.types import IgniteType, resolve
-from protocol.errors import ProtocolError
-from protocol.values._wire import I32, I32_I32
-from protocol.values.complex import ComplexObject, split_hint
-from protocol.values.envelope import read_string, write_string
-from protocol.values.raw import RawValue
+from ignite_router.affinity.ids import field_id as _field_id
+from ignite_router.affinity.ids import schema_id as _schema_id
+from ignite_router.affinity.ids import type_id as _type_id
+from ignite_router.affinity.types import IgniteType, resolve
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.values._wire import I32, I32_I32
+from ignite_router.protocol.values.complex import ComplexObject, split_hint
+from ignite_router.protocol.values.envelope import read_string, write_string
+from ignite_router.protocol.values.raw import RawValue
 
 _OBJECT = int(IgniteType.COMPLEX_OBJECT)
 

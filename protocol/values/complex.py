@@ -11,9 +11,9 @@ from functools import lru_cache
 from operator import is_
 from typing import Any
 
-from affinity.ids import field_id, schema_id, type_id
-from affinity.types import IgniteType
-from protocol.errors import ProtocolError
+from ignite_router.affinity.ids import field_id, schema_id, type_id
+from ignite_router.affinity.types import IgniteType
+from ignite_router.protocol.errors import ProtocolError
 
 USER_TYPE = 0x0001
 HAS_SCHEMA = 0x0002

@@ -9,8 +9,8 @@ from __future__ import annotations
 import struct
 import uuid
 
-from protocol.errors import ProtocolError
-from protocol.values import scalars
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.values import scalars
 
 _STRING = scalars.STRING
 _UUID = scalars.UUID

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from affinity.types import IgniteType
+from ignite_router.affinity.types import IgniteType
 
 DEFAULT_COMPONENT_TYPE_ID = -1  # java.lang.Object
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from affinity.ids import type_id as type_id_of
-from protocol.errors import ProtocolError
-from protocol.values._wire import I32, OBJECT_HEADER
-from protocol.values.complex import (
+from ignite_router.affinity.ids import type_id as type_id_of
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.values._wire import I32, OBJECT_HEADER
+from ignite_router.protocol.values.complex import (
     COMPACT_FOOTER,
     HAS_RAW_DATA,
     HAS_SCHEMA,
@@ -24,7 +24,7 @@ from protocol.values.complex import (
     OFFSET_TWO_BYTES,
     PROTOCOL_VERSION,
 )
-from protocol.values.envelope import read_string
+from ignite_router.protocol.values.envelope import read_string
 
 
 @dataclass(slots=True)

@@ -12,11 +12,11 @@ import sys
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from affinity.types import IgniteType
-from protocol.errors import ProtocolError
-from protocol.values._wire import I32
-from protocol.values.complex import ComplexObject, UnknownSchemaError
-from protocol.values.object_layout import ObjectLayout, parse_layout
+from ignite_router.affinity.types import IgniteType
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.values._wire import I32
+from ignite_router.protocol.values.complex import ComplexObject, UnknownSchemaError
+from ignite_router.protocol.values.object_layout import ObjectLayout, parse_layout
 
 NO_TARGET = sys.maxsize
 

@@ -6,10 +6,10 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from affinity.ids import binary_object_hash
-from affinity.types import IgniteType
-from protocol.values._wire import I32, OBJECT_HEADER
-from protocol.values.complex import (
+from ignite_router.affinity.ids import binary_object_hash
+from ignite_router.affinity.types import IgniteType
+from ignite_router.protocol.values._wire import I32, OBJECT_HEADER
+from ignite_router.protocol.values.complex import (
     COMPACT_FOOTER,
     HAS_RAW_DATA,
     HAS_SCHEMA,

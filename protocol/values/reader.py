@@ -13,22 +13,28 @@ import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from affinity.ids import type_id as type_id_of
-from affinity.types import CollectionKind, IgniteCollection, IgniteMap, IgniteType, MapKind
-from protocol.errors import ProtocolError
-from protocol.values import scalars
-from protocol.values._wire import (
+from ignite_router.affinity.ids import type_id as type_id_of
+from ignite_router.affinity.types import (
+    CollectionKind,
+    IgniteCollection,
+    IgniteMap,
+    IgniteType,
+    MapKind,
+)
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.values import scalars
+from ignite_router.protocol.values._wire import (
     I32,
     I32_I8,
     LITTLE_ENDIAN_HOST,
     PRIMITIVE_ARRAY_LAYOUT,
 )
-from protocol.values.envelope import read_string
-from protocol.values.object_array import DEFAULT_COMPONENT_TYPE_ID, ObjectArray
-from protocol.values.object_reader import NO_TARGET, read_object
+from ignite_router.protocol.values.envelope import read_string
+from ignite_router.protocol.values.object_array import DEFAULT_COMPONENT_TYPE_ID, ObjectArray
+from ignite_router.protocol.values.object_reader import NO_TARGET, read_object
 
 if TYPE_CHECKING:
-    from protocol.values.binary_type import BinaryTypeRegistry
+    from ignite_router.protocol.values.binary_type import BinaryTypeRegistry
 
 MAX_DEPTH = 64
 

@@ -15,11 +15,11 @@ import decimal
 import uuid
 from typing import Any
 
-from affinity import temporal as _temporal
-from affinity.types import EnumValue
-from affinity.types import IgniteType as T
-from protocol.errors import ProtocolError
-from protocol.values._wire import (
+from ignite_router.affinity import temporal as _temporal
+from ignite_router.affinity.types import EnumValue
+from ignite_router.affinity.types import IgniteType as T
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.values._wire import (
     CODE_F32,
     CODE_F64,
     CODE_I8,

@@ -12,12 +12,12 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 
-from affinity.types import CollectionKind, IgniteType
-from protocol.errors import ProtocolError
-from protocol.values._wire import I32, I32_I8, PRIMITIVE_ARRAY_LAYOUT
-from protocol.values.object_layout import parse_layout
-from protocol.values.reader import MAX_DEPTH
-from protocol.values.scalars import MAX_DECIMAL_BYTES
+from ignite_router.affinity.types import CollectionKind, IgniteType
+from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.values._wire import I32, I32_I8, PRIMITIVE_ARRAY_LAYOUT
+from ignite_router.protocol.values.object_layout import parse_layout
+from ignite_router.protocol.values.reader import MAX_DEPTH
+from ignite_router.protocol.values.scalars import MAX_DECIMAL_BYTES
 
 T = IgniteType
 _NULL = int(T.NULL)

@@ -15,7 +15,7 @@ from array import array
 from collections.abc import Callable
 from typing import Any
 
-from affinity.types import (
+from ignite_router.affinity.types import (
     CollectionKind,
     EnumValue,
     IgniteCollection,
@@ -25,12 +25,12 @@ from affinity.types import (
     infer_type,
     resolve,
 )
-from protocol.values import scalars
-from protocol.values._wire import CODE_I32, CODE_I32_I8, I32, LITTLE_ENDIAN_HOST
-from protocol.values.complex import ComplexObject, split_hint
-from protocol.values.object_array import DEFAULT_COMPONENT_TYPE_ID, ObjectArray
-from protocol.values.object_writer import write_object
-from protocol.values.raw import RawValue
+from ignite_router.protocol.values import scalars
+from ignite_router.protocol.values._wire import CODE_I32, CODE_I32_I8, I32, LITTLE_ENDIAN_HOST
+from ignite_router.protocol.values.complex import ComplexObject, split_hint
+from ignite_router.protocol.values.object_array import DEFAULT_COMPONENT_TYPE_ID, ObjectArray
+from ignite_router.protocol.values.object_writer import write_object
+from ignite_router.protocol.values.raw import RawValue
 
 MAX_DEPTH = 64
 
