@@ -23,6 +23,7 @@ from ignite_router.core.nodes import Node
 from ignite_router.errors import (
     AuthenticationError,
     ConnectionLostError,
+    FailureClass,
     HandshakeError,
     NoNodeAvailableError,
     ProtocolError,
@@ -89,14 +90,26 @@ class AioConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         reason = f": {exc}" if exc else " by the server"
-        self.fail(ConnectionLostError(f"connection closed{reason}", self.node.endpoint))
+        # A reset or a close by the server: the node is gone or closing. Any other error (a
+        # TCP timeout) may hide a node that is alive and cut off.
+        gone = exc is None or isinstance(
+            exc, ConnectionResetError | BrokenPipeError | ConnectionAbortedError
+        )
+        fate = FailureClass.PEER_GONE if gone else FailureClass.OUTCOME_UNKNOWN
+        self.fail(ConnectionLostError(f"connection closed{reason}", self.node.endpoint, fate))
 
     def submit(self, frame: bytes | bytearray) -> asyncio.Future[Outcome]:
         """Send a request; the future resolves to its answer or the connection's error."""
         (request_id,) = I64.unpack_from(frame, _REQUEST_ID_OFFSET)
         future: asyncio.Future[Outcome] = self.loop.create_future()
         if self.error is not None:
-            future.set_result(self.error)
+            future.set_result(
+                ConnectionLostError(
+                    f"connection already lost ({self.error})",
+                    self.node.endpoint,
+                    FailureClass.NOT_DELIVERED,
+                )
+            )
             return future
         self._pending[request_id] = future
         now = time.monotonic()
@@ -145,14 +158,25 @@ class AioConnection(asyncio.Protocol):
         self.error = error
         if not self.handshaken.done():
             self.handshaken.set_result(error)
-        for future in self._pending.values():
-            if not future.done():
-                future.set_result(error)
-        self._pending.clear()
+        self._settle_pending(error)
         self._stop_sweeping()
         if self.transport is not None:
             self.transport.abort()
         self.client.connection_lost(self, error)
+
+    def _settle_pending(self, error: ConnectionLostError) -> None:
+        """Every request in flight gets ``error``; those still unwritten, a not-delivered one."""
+        unsent = {I64.unpack_from(frame, _REQUEST_ID_OFFSET)[0] for frame in self._outgoing}
+        self._outgoing.clear()
+        never = error
+        if unsent:
+            never = ConnectionLostError(
+                f"not sent: {error}", self.node.endpoint, FailureClass.NOT_DELIVERED
+            )
+        for request_id, future in self._pending.items():
+            if not future.done():
+                future.set_result(never if request_id in unsent else error)
+        self._pending.clear()
 
     def _stop_sweeping(self) -> None:
         self._deadlines.clear()
@@ -164,10 +188,7 @@ class AioConnection(asyncio.Protocol):
         self._stop_sweeping()
         if self.error is None:
             self.error = ConnectionLostError("the client closed the connection", self.node.endpoint)
-            for future in self._pending.values():
-                if not future.done():
-                    future.set_result(self.error)
-            self._pending.clear()
+            self._settle_pending(self.error)
         if self.transport is not None:
             self.transport.close()
 
@@ -335,12 +356,21 @@ class AioClient(ClientBase):
             if isinstance(result, BaseException):
                 raise result
         except TimeoutError:
-            error: BaseException = RequestTimeoutError("no handshake answer in time", node.endpoint)
+            error: BaseException = RequestTimeoutError(
+                "no handshake answer in time", node.endpoint, FailureClass.NOT_DELIVERED
+            )
         except ssl.SSLError as exc:
-            error = ConnectionLostError(f"TLS handshake failed: {exc}", node.endpoint)
+            error = ConnectionLostError(
+                f"TLS handshake failed: {exc}", node.endpoint, FailureClass.NOT_DELIVERED
+            )
         except OSError as exc:
-            error = ConnectionLostError(f"cannot connect: {exc}", node.endpoint)
-        except (HandshakeError, ConnectionLostError) as exc:
+            error = ConnectionLostError(
+                f"cannot connect: {exc}", node.endpoint, FailureClass.NOT_DELIVERED
+            )
+        except HandshakeError as exc:
+            error = exc
+        except ConnectionLostError as exc:  # the connection's own error, before any request
+            exc.failure = FailureClass.NOT_DELIVERED
             error = exc
         else:
             node.connection = connection

@@ -13,6 +13,7 @@ that went down, on the reconnection schedule.
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import ssl
 import struct
@@ -27,6 +28,7 @@ from ignite_router.core.nodes import Node
 from ignite_router.errors import (
     AuthenticationError,
     ConnectionLostError,
+    FailureClass,
     HandshakeError,
     IgniteError,
     NoNodeAvailableError,
@@ -43,6 +45,11 @@ __all__ = ["Client"]
 _RECV_SIZE = 1 << 18
 _REQUEST_ID_OFFSET = 6  # i32 length, i16 op code, then the i64 request id
 _GRACE = 0.05  # seconds an answer awaited after another one may still take
+# A connection unused for this long is checked for a close that waits unread before a request
+# goes out on it: nobody reads an idle blocking socket, so a node's FIN or RST stays unseen.
+_IDLE_PROBE = 0.2
+_NOT_DELIVERED = FailureClass.NOT_DELIVERED
+_PEER_GONE = FailureClass.PEER_GONE
 
 
 class _Slot:
@@ -90,7 +97,9 @@ class SyncConnection:
         try:
             sock = socket.create_connection((host, port), timeout=client.handshake_timeout)
         except OSError as error:
-            raise ConnectionLostError(f"cannot connect: {error}", self.node.endpoint) from None
+            raise ConnectionLostError(
+                f"cannot connect: {error}", self.node.endpoint, _NOT_DELIVERED
+            ) from None
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if client.ssl_context is not None:
@@ -101,7 +110,9 @@ class SyncConnection:
                 sock.settimeout(max(deadline - time.monotonic(), 0.001))
                 size = sock.recv_into(self._buffer)
                 if not size:
-                    raise ConnectionLostError("closed during the handshake", self.node.endpoint)
+                    raise ConnectionLostError(
+                        "closed during the handshake", self.node.endpoint, _NOT_DELIVERED
+                    )
                 for event in self.protocol.receive(self._buffer[:size]):
                     if isinstance(event, Handshaken):
                         result = event
@@ -109,19 +120,23 @@ class SyncConnection:
                         sock.sendall(event)
             _kernel_timeouts(sock, client.timeout)
         except (HandshakeError, ConnectionLostError):
-            sock.close()
+            _shut(sock)
             raise
         except TimeoutError:
-            sock.close()
-            raise RequestTimeoutError("no handshake answer in time", self.node.endpoint) from None
+            _shut(sock)
+            raise RequestTimeoutError(
+                "no handshake answer in time", self.node.endpoint, _NOT_DELIVERED
+            ) from None
         except ssl.SSLError as error:
-            sock.close()
+            _shut(sock)
             raise ConnectionLostError(
-                f"TLS handshake failed: {error}", self.node.endpoint
+                f"TLS handshake failed: {error}", self.node.endpoint, _NOT_DELIVERED
             ) from None
         except (OSError, ProtocolError) as error:
-            sock.close()
-            raise ConnectionLostError(f"handshake failed: {error}", self.node.endpoint) from None
+            _shut(sock)
+            raise ConnectionLostError(
+                f"handshake failed: {error}", self.node.endpoint, _NOT_DELIVERED
+            ) from None
         self.sock = sock
         return result
 
@@ -131,15 +146,54 @@ class SyncConnection:
         slot = _Slot()
         with self._state:
             if self.error is not None:
-                raise self.error
+                raise ConnectionLostError(
+                    f"connection already lost ({self.error})", self.node.endpoint, _NOT_DELIVERED
+                )
             self._pending[request_id] = slot
         self.node.last_sent = time.monotonic()
         try:
             with self._send_lock:
                 self.sock.sendall(frame)  # type: ignore[union-attr]
         except OSError as error:
-            self.fail(ConnectionLostError(f"send failed: {error}", self.node.endpoint))
+            # Requests written before were delivered; this one never arrived whole, and a
+            # server executes only whole frames.
+            self.fail(
+                ConnectionLostError(f"send failed: {error}", self.node.endpoint, _fate(error))
+            )
+            slot.outcome = ConnectionLostError(
+                f"send failed: {error}", self.node.endpoint, _NOT_DELIVERED
+            )
         return slot
+
+    def probe(self) -> bool:
+        """Whether an idle connection is still open; a close waiting unread ends it now.
+
+        Only a connection with no request in flight and no reader is looked at
+        (anything else has a reader that will see the close).
+        """
+        if self._pending or not self._read_turn.acquire(blocking=False):
+            return True
+        try:
+            sock = self.sock
+            if sock is None or not select.select([sock], [], [], 0)[0]:
+                return True
+            sock.setblocking(False)  # the kernel timeouts (SO_RCVTIMEO) stay as they are
+            try:
+                size = sock.recv_into(self._buffer)
+            except (BlockingIOError, InterruptedError, ssl.SSLWantReadError):
+                return True
+            except OSError:
+                size = 0
+            finally:
+                sock.setblocking(True)
+            if size:
+                with contextlib.suppress(ProtocolError):
+                    self.protocol.receive(self._buffer[:size])  # nobody waits for these
+                return True
+        finally:
+            self._read_turn.release()
+        self.fail(ConnectionLostError("closed by the server while idle", self.node.endpoint))
+        return False
 
     def wait(self, slot: _Slot, deadline: float | None) -> Outcome:
         """The answer for ``slot`` (or the error that ended the connection)."""
@@ -191,11 +245,17 @@ class SyncConnection:
                     return
                 continue
             except OSError as error:
-                self.fail(ConnectionLostError(f"connection lost: {error}", self.node.endpoint))
+                self.fail(
+                    ConnectionLostError(
+                        f"connection lost: {error}", self.node.endpoint, _fate(error)
+                    )
+                )
                 return
             if not size:
                 self.fail(
-                    ConnectionLostError("connection closed by the server", self.node.endpoint)
+                    ConnectionLostError(
+                        "connection closed by the server", self.node.endpoint, _PEER_GONE
+                    )
                 )
                 return
             try:
@@ -240,10 +300,8 @@ class SyncConnection:
         self._close_socket()
 
     def _close_socket(self) -> None:
-        sock = self.sock
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.close()
+        if self.sock is not None:
+            _shut(self.sock)
 
 
 class Client(ClientBase):
@@ -330,7 +388,11 @@ class Client(ClientBase):
         if len(attempts) == 1:  # the common case, without the bookkeeping of a batch
             node, frame = attempts[0]
             connection = node.connection
-            if connection is None or not connection.alive:
+            if (
+                connection is None
+                or not connection.alive
+                or (time.monotonic() - node.last_sent > _IDLE_PROBE and not connection.probe())
+            ):
                 connection = self._connection(node)
                 if isinstance(connection, BaseException):
                     return [connection]
@@ -366,9 +428,16 @@ class Client(ClientBase):
         ]
 
     def _connection(self, node: Node) -> SyncConnection | BaseException:
-        """The node's live connection, opened now if needed (else the error)."""
+        """The node's live connection, opened now if needed (else the error).
+
+        An idle connection is first checked for a close the server sent meanwhile.
+        """
         connection = node.connection
-        if connection is not None and connection.alive:
+        if (
+            connection is not None
+            and connection.alive
+            and (time.monotonic() - node.last_sent <= _IDLE_PROBE or connection.probe())
+        ):
             return connection
         if self._closed:
             return ConnectionLostError("the client is closed", node.endpoint)
@@ -424,6 +493,32 @@ class Client(ClientBase):
             if wait > 0:
                 self._wake.wait(wait)
             self._wake.clear()
+
+
+def _fate(error: OSError) -> FailureClass:
+    """What a socket error says of the requests already written on the connection.
+
+    A reset or broken pipe means the server closed its socket: the node is
+    gone or closing. Anything else (a send timeout on a full buffer, a TCP
+    retransmission timeout) may be a node that is alive but paused or cut
+    off, which may still execute what it received.
+    """
+    if isinstance(error, ConnectionResetError | BrokenPipeError | ConnectionAbortedError):
+        return _PEER_GONE
+    return FailureClass.OUTCOME_UNKNOWN
+
+
+def _shut(sock: socket.socket) -> None:
+    """Close a socket so that the server sees the FIN now.
+
+    ``close()`` alone sends nothing while another thread is blocked in
+    ``recv()`` on the socket (the kernel keeps it open until that call
+    returns); ``shutdown`` sends the FIN at once and wakes that thread.
+    """
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(OSError):
+        sock.close()
 
 
 def _kernel_timeouts(sock: socket.socket, timeout: float | None) -> None:

@@ -1,7 +1,9 @@
 """Retry and reconnection policies: small objects a user can replace.
 
-A :class:`RetryPolicy` decides whether an operation whose connection failed
-is sent again to the next node of its plan; a reconnection schedule is an
+A :class:`RetryPolicy` decides whether an operation whose attempt failed is
+sent again to the next node of its plan, from the operation's
+:class:`~ignite_router.protocol.opcodes.RetrySafety` and the attempt's
+:class:`~ignite_router.errors.FailureClass`; a reconnection schedule is an
 iterator of delays (seconds) between attempts to reopen a node's connection.
 """
 
@@ -11,88 +13,102 @@ import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from ignite_router.errors import FailureClass
+from ignite_router.protocol.opcodes import RetrySafety
+
 __all__ = [
-    "IDEMPOTENT_OPERATIONS",
     "DefaultRetryPolicy",
     "ExponentialReconnect",
+    "FailedAttempt",
     "RetryAllPolicy",
     "RetryNonePolicy",
     "RetryPolicy",
 ]
 
-# Operations whose repetition cannot change the outcome: sending them again
-# after a lost connection is safe whether or not the first attempt applied.
-IDEMPOTENT_OPERATIONS = frozenset(
-    {
-        "get",
-        "get_all",
-        "contains_key",
-        "contains_keys",
-        "put",
-        "put_all",
-        "remove_keys",
-        "remove_all",
-        "clear",
-        "clear_key",
-        "clear_keys",
-        "get_size",
-        "scan",
-        "partitions",
-        "cluster_nodes",
-        "binary_type",
-        "get_cache_names",
-        "get_or_create_cache",
-        "cache_config",
-        "cluster_state",
-        "tx_start",
-    }
-)
+
+@dataclass(frozen=True, slots=True)
+class FailedAttempt:
+    """One failed attempt of an operation, as a retry policy sees it.
+
+    ``safety`` comes from the operation's code
+    (:func:`~ignite_router.protocol.opcodes.retry_safety`), ``failure`` from
+    what the client knows of the attempt's fate, ``number`` counts attempts
+    from 1 (the one that failed).
+    """
+
+    operation: str
+    op_code: int
+    safety: RetrySafety
+    failure: FailureClass
+    error: BaseException
+    number: int
 
 
 class RetryPolicy:
-    """Whether to send ``operation`` to another node after ``error`` on attempt ``attempt``.
+    """Whether to send an operation to the next node of its plan after a failed attempt.
 
-    Only connection failures reach a policy: server errors are never retried.
-    ``attempt`` counts from 1 (the attempt that failed). The number of
-    attempts is bounded by the client too (the nodes of the plan, once each).
+    Server errors reach a policy only when they say the request was not
+    applied (``FailureClass.REFUSED``); other server errors are raised. The
+    number of attempts is bounded by the client too (the plan's nodes, once each).
     """
 
-    def should_retry(self, operation: str, error: BaseException, attempt: int) -> bool:
+    def should_retry(self, attempt: FailedAttempt) -> bool:
         raise NotImplementedError
+
+
+_ALWAYS_SAFE = frozenset({FailureClass.NOT_DELIVERED, FailureClass.REFUSED})
 
 
 @dataclass(frozen=True)
 class DefaultRetryPolicy(RetryPolicy):
-    """Retry operations whose repetition is harmless (:data:`IDEMPOTENT_OPERATIONS`).
+    """Retry what cannot change the outcome; never re-send a write that may still land.
 
-    ``get_and_put``, ``put_if_absent``, ``replace``, ``remove_key`` and the
-    like are not retried: their answer depends on whether the lost attempt
-    was applied. ``max_attempts`` caps the attempts (None: one per node).
+    - Reads are retried after any failure.
+    - Any operation is retried when its attempt was not delivered or was refused.
+    - A plain write (``put``, ``put_all``, ``remove_keys``, ``clear``...) is
+      retried when the node closed the connection after receiving it (the node
+      is dead or stopping: it cannot apply the attempt later).
+    - A write whose attempt timed out is never sent again (the node may be
+      slow or paused and apply it after the retry, overwriting newer data),
+      nor is a conditional write (``get_and_put``, ``put_if_absent``,
+      ``replace``...) whose attempt was delivered: they raise
+      :class:`~ignite_router.errors.OutcomeUnknownError`.
+
+    ``max_attempts`` caps the attempts (None: one per node).
     """
 
     max_attempts: int | None = None
-    retried: frozenset[str] = field(default=IDEMPOTENT_OPERATIONS)
 
-    def should_retry(self, operation: str, error: BaseException, attempt: int) -> bool:
-        if self.max_attempts is not None and attempt >= self.max_attempts:
+    def should_retry(self, attempt: FailedAttempt) -> bool:
+        if self.max_attempts is not None and attempt.number >= self.max_attempts:
             return False
-        return operation in self.retried
+        if attempt.safety is RetrySafety.READ or attempt.failure in _ALWAYS_SAFE:
+            return True
+        return attempt.safety is RetrySafety.WRITE and attempt.failure is FailureClass.PEER_GONE
 
 
 @dataclass(frozen=True)
 class RetryAllPolicy(RetryPolicy):
-    """Retry every operation (the Java client's default); opt in knowingly."""
+    """Retry every operation after every failure (the Java client's default); opt in knowingly.
+
+    It accepts this anomaly: client A's ``put(k, 2)`` times out on a paused
+    primary and is retried on another node; client B's ``put(k, 3)`` is
+    acknowledged; then the primary resumes and applies A's first attempt.
+    ``k`` is 2 again: B's acknowledged write is lost, and readers saw
+    2 → 3 → 2. Conditional writes may also answer as if they had not been
+    applied when their lost attempt was.
+    """
 
     max_attempts: int | None = None
 
-    def should_retry(self, operation: str, error: BaseException, attempt: int) -> bool:
-        return self.max_attempts is None or attempt < self.max_attempts
+    def should_retry(self, attempt: FailedAttempt) -> bool:
+        return self.max_attempts is None or attempt.number < self.max_attempts
 
 
 class RetryNonePolicy(RetryPolicy):
-    """Never retry: every connection failure reaches the caller."""
+    """Never retry: every failure reaches the caller."""
 
-    def should_retry(self, operation: str, error: BaseException, attempt: int) -> bool:
+    def should_retry(self, attempt: FailedAttempt) -> bool:
         return False
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 __all__ = [
+    "REFUSAL_MARKERS",
     "AuthenticationError",
     "HandshakeError",
     "IgniteError",
@@ -12,6 +13,7 @@ __all__ = [
     "ServerError",
     "StatusCode",
     "TrailingBytesError",
+    "is_refusal",
 ]
 
 
@@ -52,12 +54,32 @@ class TrailingBytesError(ProtocolError):
         self.end = end
 
 
+# Error messages of answers Ignite gives for a request it did not apply. A cache operation
+# enters the cache through ``GridCacheGateway``, which refuses it once the node is stopping
+# (``NodeStoppingException``: "Operation has been cancelled (node is stopping)") before any
+# entry is touched.
+REFUSAL_MARKERS = ("node is stopping",)
+
+
+def is_refusal(status: int, message: str | None) -> bool:
+    """Whether an error answer says its request was not applied (safe to send elsewhere)."""
+    if status != StatusCode.FAILED or not message:
+        return False
+    lowered = message.lower()
+    return any(marker in lowered for marker in REFUSAL_MARKERS)
+
+
 class ServerError(IgniteError):
-    """The server answered a request with a non-zero status."""
+    """The server answered a request with a non-zero status.
+
+    ``refused`` is true when the answer says the request was not applied
+    (the node is stopping): such a request is safe to send to another node.
+    """
 
     def __init__(self, status: int, message: str | None) -> None:
         self.status = status
         self.message = message or ""
+        self.refused = is_refusal(status, message)
         try:
             name = StatusCode(status).name
         except ValueError:

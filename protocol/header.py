@@ -115,6 +115,11 @@ def patch_request_id(buf: bytearray, request_id: int, start: int = 0) -> None:
     I64.pack_into(buf, start + _REQUEST_ID_OFFSET, request_id)
 
 
+def request_op_code(buf: bytes | bytearray, start: int = 0) -> int:
+    """The op code of an encoded request frame (at ``start``)."""
+    return int(I16.unpack_from(buf, start + 4)[0])
+
+
 def decode_request_header(payload: memoryview) -> RequestHeader:
     """Server side: op code and request id of a request payload (after the length)."""
     (op_code, request_id), pos = take(_REQUEST_HEAD, payload, 0)

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from enum import IntEnum, IntFlag
+from enum import Enum, IntEnum, IntFlag
 
-__all__ = ["CacheFlag", "Feature", "OpCode", "PeekMode", "ResponseFlag"]
+__all__ = [
+    "CacheFlag",
+    "Feature",
+    "OpCode",
+    "PeekMode",
+    "ResponseFlag",
+    "RetrySafety",
+    "retry_safety",
+]
 
 
 class OpCode(IntEnum):
-    """Operation codes (server ``ClientMessageParser``, fact sheet §3.1).
+    """Operation codes (server ``ClientMessageParser``).
 
     The whole table, so that logs can name any code; which of them this
     package encodes is listed in docs/protocol.md. The atomic-long and set
@@ -87,6 +95,81 @@ class OpCode(IntEnum):
     DATA_STREAMER_ADD_DATA = 8001
 
 
+class RetrySafety(Enum):
+    """What sending an operation a second time can do, by its definition.
+
+    ``READ``: nothing (it changes no data). ``WRITE``: a lone repetition
+    leaves the same data (a put of the same value, a removal), but a first
+    attempt that lands *after* the repetition, or after another client's newer
+    write, overwrites it. ``CONDITIONAL``: the answer depends on whether an
+    earlier attempt was applied (``get_and_put``, ``put_if_absent``,
+    ``replace``, ...), or a repetition fails (``create_cache``), or the
+    request's effect is unknown (SQL, which may be DML). Ignite's Java client
+    lists the read-only operations in ``ClientRetryReadPolicy``.
+    """
+
+    READ = "read"
+    WRITE = "write"
+    CONDITIONAL = "conditional"
+
+
+_READS = frozenset(
+    {
+        OpCode.HEARTBEAT,
+        OpCode.GET_IDLE_TIMEOUT,
+        OpCode.CACHE_GET,
+        OpCode.CACHE_GET_ALL,
+        OpCode.CACHE_CONTAINS_KEY,
+        OpCode.CACHE_CONTAINS_KEYS,
+        OpCode.CACHE_GET_SIZE,
+        OpCode.CACHE_LOCAL_PEEK,
+        OpCode.CACHE_GET_NAMES,
+        OpCode.CACHE_GET_CONFIGURATION,
+        OpCode.CACHE_NODE_PARTITIONS,
+        OpCode.CACHE_PARTITIONS,
+        OpCode.QUERY_SCAN,
+        OpCode.QUERY_INDEX,
+        OpCode.BINARY_TYPE_NAME_GET,
+        OpCode.BINARY_TYPE_GET,
+        OpCode.BINARY_CONFIGURATION_GET,
+        OpCode.CLUSTER_GET_STATE,
+        OpCode.CLUSTER_GET_WAL_STATE,
+        OpCode.CLUSTER_GROUP_GET_NODE_IDS,
+        OpCode.CLUSTER_GROUP_GET_NODE_INFO,
+        OpCode.CLUSTER_GROUP_GET_NODE_ENDPOINTS,
+        OpCode.SERVICE_GET_DESCRIPTORS,
+        OpCode.SERVICE_GET_DESCRIPTOR,
+        OpCode.SERVICE_GET_TOPOLOGY,
+    }
+)
+_WRITES = frozenset(
+    {
+        OpCode.CACHE_PUT,
+        OpCode.CACHE_PUT_ALL,
+        OpCode.CACHE_CLEAR,
+        OpCode.CACHE_CLEAR_KEY,
+        OpCode.CACHE_CLEAR_KEYS,
+        OpCode.CACHE_REMOVE_KEYS,
+        OpCode.CACHE_REMOVE_ALL,
+        OpCode.CACHE_GET_OR_CREATE_WITH_NAME,
+        OpCode.CACHE_GET_OR_CREATE_WITH_CONFIGURATION,
+        OpCode.BINARY_TYPE_NAME_PUT,
+        OpCode.BINARY_TYPE_PUT,
+        OpCode.CLUSTER_CHANGE_STATE,
+        OpCode.CLUSTER_CHANGE_WAL_STATE,
+    }
+)
+
+
+def retry_safety(op_code: int) -> RetrySafety:
+    """The :class:`RetrySafety` of an operation code (unknown codes: ``CONDITIONAL``)."""
+    if op_code in _READS:
+        return RetrySafety.READ
+    if op_code in _WRITES:
+        return RetrySafety.WRITE
+    return RetrySafety.CONDITIONAL
+
+
 class ResponseFlag(IntFlag):
     """Response header flags from protocol 1.4.0 (``ClientFlag``)."""
 
@@ -96,7 +179,7 @@ class ResponseFlag(IntFlag):
 
 
 class CacheFlag(IntFlag):
-    """Flags byte of the cache-request prefix (fact sheet §3.2)."""
+    """Flags byte of the cache-request prefix (``ClientCacheRequest``)."""
 
     KEEP_BINARY = 0x01
     TRANSACTIONAL = 0x02
@@ -115,7 +198,7 @@ class PeekMode(IntEnum):
 
 
 class Feature(IntEnum):
-    """Bitmask feature bits negotiated from protocol 1.7.0 (fact sheet §2.5)."""
+    """Bitmask feature bits negotiated from protocol 1.7.0 (``ClientBitmaskFeature``)."""
 
     USER_ATTRIBUTES = 0
     EXECUTE_TASK_BY_NAME = 1

@@ -22,7 +22,7 @@ from ignite_router.cursors import SqlFieldsCursorState
 from ignite_router.errors import (
     ConnectionLostError,
     NoNodeAvailableError,
-    NotRetriedError,
+    OutcomeUnknownError,
     ServerError,
 )
 from ignite_router.policies import ExponentialReconnect
@@ -244,7 +244,7 @@ def test_unsafe_operation_is_not_retried() -> None:
     drive(core.execute(get_request(core, 0)), responder(core, OWNERS))
     primary = core.registry.nodes[primary_index(3)]
     request = get_request(core, 3, name="get_and_put", op=OpCode.CACHE_GET_AND_PUT)
-    with pytest.raises(NotRetriedError):
+    with pytest.raises(OutcomeUnknownError):
         drive(core.execute(request), responder(core, OWNERS, broken={primary.endpoint}))
 
 

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from ignite_router import NoNodeAvailableError, NotRetriedError, RequestTimeoutError
+from ignite_router import NoNodeAvailableError, OutcomeUnknownError, RequestTimeoutError
 from ignite_router.testing import LocalCluster
 from tests.client_harness import SHELLS, Shell, connected
 
@@ -146,7 +146,7 @@ def test_unsafe_operations_are_not_retried(kind: str) -> None:
         shell.do(cache.get(0))
         key = key_on(shell, cache, cluster.nodes[2].node_id)
         cluster.hang_node(2)
-        with pytest.raises(NotRetriedError, match="get_and_put") as caught:
+        with pytest.raises(OutcomeUnknownError, match="get_and_put") as caught:
             shell.do(cache.get_and_put(key, 1))
         assert isinstance(caught.value.__cause__, RequestTimeoutError)
         # The node is known to be down now: the same operation goes to a live node.

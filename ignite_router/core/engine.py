@@ -28,17 +28,26 @@ from ignite_router.core.nodes import Endpoint, Node, NodeRegistry
 from ignite_router.core.topology import TopologyTracker
 from ignite_router.errors import (
     AuthenticationError,
+    ConnectionLostError,
+    FailureClass,
     HandshakeError,
     IgniteError,
     NoNodeAvailableError,
-    NotRetriedError,
+    OutcomeUnknownError,
     ProtocolError,
+    ServerError,
     TransactionLostError,
 )
-from ignite_router.policies import DefaultRetryPolicy, ExponentialReconnect, RetryPolicy
+from ignite_router.policies import (
+    DefaultRetryPolicy,
+    ExponentialReconnect,
+    FailedAttempt,
+    RetryPolicy,
+)
 from ignite_router.protocol import HandshakeRequest, ProtocolContext
 from ignite_router.protocol.connection import Answer, Handshaken
-from ignite_router.protocol.header import patch_request_id
+from ignite_router.protocol.errors import is_refusal
+from ignite_router.protocol.header import patch_request_id, request_op_code
 from ignite_router.protocol.messages.binary_types import (
     decode_binary_type_answer,
     encode_binary_type_get,
@@ -62,7 +71,7 @@ from ignite_router.protocol.messages.partitions import (
     decode_partitions_response,
     encode_partitions_request,
 )
-from ignite_router.protocol.opcodes import Feature
+from ignite_router.protocol.opcodes import Feature, retry_safety
 from ignite_router.protocol.values import BinaryType, BinaryTypeRegistry, UnknownSchemaError
 
 __all__ = ["Attempt", "ClientCore", "Outcome", "Request", "Route", "Step", "parallel"]
@@ -74,6 +83,17 @@ Decoder = Callable[[memoryview, int], Any]
 
 _SCHEMA_FETCHES = 4  # unknown schemas fetched per answer before giving up
 _PLAIN_KEYS = frozenset({int, str, uuid.UUID, float, bool, bytes})  # never binary objects
+# Failures after which the attempt may have been applied.
+_DELIVERED = frozenset({FailureClass.PEER_GONE, FailureClass.OUTCOME_UNKNOWN})
+
+
+def failure_of(error: BaseException) -> FailureClass:
+    """What a failed attempt's error says of its fate (anything unexpected: unknown)."""
+    if isinstance(error, ConnectionLostError):
+        return error.failure
+    if isinstance(error, HandshakeError):
+        return FailureClass.NOT_DELIVERED
+    return FailureClass.OUTCOME_UNKNOWN
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +316,7 @@ class ClientCore:
                 primary = self._locate(request.cache_id, request.key_hash, request.partition)[1]
             plan = self.registry.plan(primary)
         errors: dict[Endpoint, BaseException] = {}
+        maybe_applied = False
         for attempt, node in enumerate(plan, 1):
             frame = request.frame
             if attempt > 1:
@@ -319,33 +340,44 @@ class ClientCore:
             else:
                 (outcome,) = yield [(node, frame)]
             if isinstance(outcome, Answer):
-                request.answered_by = node
-                if not self.events.wants_queries:
-                    return (yield from self._decode(node, request, outcome))
-                try:
-                    result = yield from self._decode(node, request, outcome)
-                except IgniteError as error:
-                    self.events.emit("on_query_fail", request.name, node.endpoint, error)
-                    raise
-                self.events.emit("on_query_success", request.name, node.endpoint)
-                return result
+                header = outcome.header
+                status = header.status
+                if not status or request.node is not None or not is_refusal(status, header.message):
+                    request.answered_by = node
+                    if not self.events.wants_queries:
+                        return (yield from self._decode(node, request, outcome))
+                    try:
+                        result = yield from self._decode(node, request, outcome)
+                    except IgniteError as error:
+                        self.events.emit("on_query_fail", request.name, node.endpoint, error)
+                        raise
+                    self.events.emit("on_query_success", request.name, node.endpoint)
+                    return result
+                if header.topology_version is not None:
+                    self.observe(node, header.topology_version)
+                error: BaseException = ServerError(header.status, header.message)
+                failure = FailureClass.REFUSED
+            else:
+                error = outcome
+                failure = failure_of(outcome)
             if self.events.wants_queries:
-                self.events.emit("on_query_fail", request.name, node.endpoint, outcome)
-            self._check_fatal(request, outcome)
-            errors[node.endpoint] = outcome
+                self.events.emit("on_query_fail", request.name, node.endpoint, error)
+            self._check_fatal(request, error)
+            errors[node.endpoint] = error
+            maybe_applied = maybe_applied or failure in _DELIVERED
             node.metrics.failovers += 1
-            self.events.emit("on_failover", request.name, node.endpoint, outcome, attempt)
-            if request.node is None and not self.retry_policy.should_retry(
-                request.name, outcome, attempt
-            ):
-                raise NotRetriedError(
-                    f"{request.name} was not retried after a connection failure "
-                    "(it may or may not have been applied)",
-                    node.endpoint,
-                ) from outcome
-        if request.node is not None and errors:
-            raise next(iter(errors.values()))
-        raise NoNodeAvailableError(request.name, errors)
+            self.events.emit("on_failover", request.name, node.endpoint, error, attempt)
+            if request.node is not None:
+                raise error
+            op_code = request_op_code(frame)
+            failed = FailedAttempt(
+                request.name, op_code, retry_safety(op_code), failure, error, attempt
+            )
+            if not self.retry_policy.should_retry(failed):
+                if failure in _DELIVERED:
+                    raise OutcomeUnknownError(request.name, node.endpoint, failure) from error
+                break
+        raise NoNodeAvailableError(request.name, errors, maybe_applied)
 
     def _check_fatal(self, request: Request, error: BaseException) -> None:
         if isinstance(error, AuthenticationError | HandshakeError):
