@@ -1,10 +1,12 @@
 """Pure placement math: Java hashCode, partitions, rendezvous assignment, partition maps.
 
-Imports nothing of the rest of the project and does no I/O.
+Imports nothing of the rest of the project and does no I/O. ``ACCELERATED`` is true when the
+optional C string and byte-array hashes (``_speedups``) were built and are in use.
 """
 
 from ignite_router.affinity.affinity_key import affinity_hash
 from ignite_router.affinity.ids import (
+    ACCELERATED,
     binary_object_hash,
     cache_id,
     field_id,
@@ -44,6 +46,7 @@ from ignite_router.affinity.types import (
 )
 
 __all__ = [
+    "ACCELERATED",
     "MAX_PARTITIONS",
     "REPLICATED_BACKUPS",
     "AmbiguousOrderError",

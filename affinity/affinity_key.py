@@ -1,4 +1,4 @@
-"""The hash a server partitions a key by, affinity key fields included (fact sheet §6.1).
+"""A key's partitioning hash, affinity fields included (``CacheDefaultBinaryAffinityKeyMapper``).
 
 For a binary object whose type has an affinity key field (from the cache's
 key configuration, else from the binary type metadata) the server hashes the

@@ -3,18 +3,25 @@
 Cache ids, binary type ids, field ids, schema ids and the hash a binary
 object stores in its header. Shared by ``protocol`` (it writes these ids)
 and the placement code (it hashes with them).
+
+``string_hash`` and ``binary_object_hash`` are the C functions of the
+optional ``_speedups`` extension when it was built (``ACCELERATED``), else
+the pure-Python ``python_string_hash`` and ``python_binary_object_hash``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from operator import mul
 
 __all__ = [
+    "ACCELERATED",
     "binary_object_hash",
     "cache_id",
     "field_id",
     "java_lower",
+    "python_binary_object_hash",
+    "python_string_hash",
     "schema_id",
     "string_hash",
     "to_int32",
@@ -87,8 +94,8 @@ _young: dict[str, int] = {}
 _old: dict[str, int] = {}
 
 
-def string_hash(text: str) -> int:
-    """Java ``String.hashCode()``: 31-polynomial over UTF-16 code units, int32."""
+def python_string_hash(text: str) -> int:
+    """Java ``String.hashCode()``: 31-polynomial over UTF-16 code units, int32 (pure Python)."""
     global _young, _old
     value = _young.get(text)
     if value is not None:
@@ -177,11 +184,28 @@ def schema_id(field_ids: Iterable[int]) -> int:
     return to_int32(schema) if seen else 0
 
 
-def binary_object_hash(data: bytes | bytearray | memoryview) -> int:
-    """Hash Ignite stores in a binary object header: ``Arrays.hashCode(byte[])``.
+def python_binary_object_hash(data: bytes | bytearray | memoryview) -> int:
+    """Hash Ignite stores in a binary object header: ``Arrays.hashCode(byte[])`` (pure Python).
 
     ``data`` is the object's field area (and raw data), header and footer
     excluded. Bytes count as signed Java bytes; the hash starts at 1.
     """
     signed = memoryview(data).cast("B").cast("b")
     return to_int32(pow(31, len(signed), 1 << 32) + _polynomial_hash(signed))
+
+
+# The C string hash of a key never seen before is quicker than a hit in the pure-Python
+# memo (27 vs 42 ns at 8 characters, 44 vs 63 ns at 64), so with it there is no memo.
+string_hash: Callable[[str], int]
+binary_object_hash: Callable[[bytes | bytearray | memoryview], int]
+try:
+    from ignite_router.affinity._speedups import bytes_hash as _c_bytes_hash
+    from ignite_router.affinity._speedups import string_hash as _c_string_hash
+except ImportError:  # built without a C compiler
+    ACCELERATED = False
+    string_hash = python_string_hash
+    binary_object_hash = python_binary_object_hash
+else:
+    ACCELERATED = True
+    string_hash = _c_string_hash
+    binary_object_hash = _c_bytes_hash

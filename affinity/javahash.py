@@ -1,7 +1,7 @@
 """Java ``hashCode()`` of the object an Ignite server deserialises from a key.
 
 The server partitions a key by the ``hashCode()`` of the Java object it reads
-(fact sheet §6): boxed primitives, ``String``, ``UUID``, ``java.util.Date``,
+(``ClientCacheDataRequest``): boxed primitives, ``String``, ``UUID``, ``java.util.Date``,
 ``java.sql.Timestamp``/``Time``, ``BigDecimal``, binary enums, collections,
 and for binary objects the hash stored in the object header. The Ignite type
 of a Python value comes from :func:`affinity.types.resolve`, the mapping the
@@ -145,7 +145,7 @@ def _uuid_key(value: Any) -> int:
 
 
 def _date_hash(value: Any) -> int:
-    # Date and Timestamp hash getTime() only: Timestamp nanos never matter (§6.2).
+    # Date and Timestamp hash getTime() only (``Timestamp.hashCode`` is ``Date``'s).
     if not isinstance(value, datetime.date):
         raise TypeError(f"DATE/TIMESTAMP key needs a date or datetime, got {type(value).__name__}")
     return long_hash(temporal.date_epoch_ms(value))

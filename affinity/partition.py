@@ -1,4 +1,4 @@
-"""Key hash -> partition, as ``RendezvousAffinityFunction`` computes it (fact sheet §7.1)."""
+"""Key hash -> partition (``RendezvousAffinityFunctionHelper.calculatePartition``)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Immutable partition maps: which node is primary for each partition of each cache.
 
 A :class:`PartitionMap` is one affinity topology version's answer to
-``OP_CACHE_PARTITIONS`` (fact sheet §4): per cache id a :class:`CacheAffinity`
+``OP_CACHE_PARTITIONS`` (``ClientCachePartitionsResponse``): per cache id a :class:`CacheAffinity`
 with a flat ``partition -> node id`` table, so a lookup is two index
 operations whatever the number of nodes or partitions. Maps are swapped in
 whole, never mutated; :class:`PartitionMapHistory` keeps them ordered by

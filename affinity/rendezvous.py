@@ -1,4 +1,4 @@
-"""Rendezvous (highest-random-weight) assignment of partitions to nodes (fact sheet §7.2).
+"""Rendezvous assignment of partitions to nodes (``RendezvousAffinityFunction.assignPartition``).
 
 Modern ``RendezvousAffinityFunction``: for partition ``p`` every node gets the
 64-bit Wang/Jenkins mix of ``(consistentId.hashCode() as unsigned 32 bits) |

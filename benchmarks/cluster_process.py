@@ -1,13 +1,74 @@
-"""A LocalCluster in its own process for the client benchmark; see ignite_router.benchserver.
+"""A LocalCluster in its own process, driven by line commands on stdin (for the benchmarks).
 
-    .venv/bin/python benchmarks/cluster_process.py --nodes 3
-    .venv/bin/python -m benchmarks.cluster_process --nodes 3
+    .venv/bin/python benchmarks/cluster_process.py [--nodes 3] [--partitions 1024]
 
-Prints ``{"endpoints": [...], "pid": N}`` as one line, then answers ``stats``,
-``reset`` and ``quit`` on stdin (one JSON line each).
+Prints ``{"endpoints": ["host:port", ...], "pid": N}`` as one line once every
+node listens, then reads commands, one per line:
+
+- ``stats``: one JSON line, the cluster's ``stats()`` (a list, one dict per node);
+- ``reset``: resets the counters, answers ``{"ok": true}``;
+- ``quit`` (or end of input): closes the cluster and exits with status 0.
+
+An unknown command is answered ``{"error": "..."}``. Every answer is one
+flushed line, so the parent process can read it with ``readline()``.
 """
 
-from ignite_router.benchserver import main
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from ignite_router.testing import LocalCluster
+
+__all__ = ["main", "serve"]
+
+
+def _answer(out: TextIO, value: object) -> None:
+    out.write(json.dumps(value) + "\n")
+    out.flush()
+
+
+def serve(cluster: LocalCluster, commands: TextIO, out: TextIO) -> None:
+    """Answer ``commands`` (lines) about the running ``cluster`` until ``quit`` or EOF."""
+    for line in commands:
+        command = line.strip()
+        if command == "stats":
+            _answer(out, cluster.stats())
+        elif command == "reset":
+            cluster.reset_stats()
+            _answer(out, {"ok": True})
+        elif command == "quit":
+            return
+        elif command:
+            _answer(out, {"error": f"unknown command {command!r} (stats, reset, quit)"})
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="cluster_process.py",
+        description="a LocalCluster serving stats/reset/quit commands on stdin",
+    )
+    parser.add_argument("--nodes", type=int, default=3, help="number of nodes (default 3)")
+    parser.add_argument(
+        "--partitions", type=int, default=1024, help="partitions per cache (default 1024)"
+    )
+    args = parser.parse_args(argv)
+    cluster = LocalCluster(nodes=args.nodes, partitions=args.partitions)
+    cluster.start()
+    try:
+        endpoints = [f"{host}:{port}" for host, port in cluster.endpoints]
+        _answer(sys.stdout, {"endpoints": endpoints, "pid": os.getpid()})
+        serve(cluster, sys.stdin, sys.stdout)
+    except (KeyboardInterrupt, BrokenPipeError):
+        pass
+    finally:
+        cluster.close()
+    return 0
+
 
 if __name__ == "__main__":
     raise SystemExit(main())

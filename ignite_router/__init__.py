@@ -8,11 +8,12 @@ node, and fail over to live nodes when one goes down.
 import logging
 
 from ignite_router.aio import AioClient
+from ignite_router.aio_cache import AioCache
 from ignite_router.cache import Cache
 from ignite_router.client import Client
 from ignite_router.core.engine import Route
 from ignite_router.core.events import ClientListener
-from ignite_router.cursors import Cursor
+from ignite_router.cursors import AioCursor, Cursor
 from ignite_router.errors import (
     AuthenticationError,
     ConnectionLostError,
@@ -33,18 +34,23 @@ from ignite_router.policies import (
     RetryNonePolicy,
     RetryPolicy,
 )
-from ignite_router.transactions import Transaction, TxConcurrency, TxIsolation
+from ignite_router.protocol.messages.cluster import ClusterState
+from ignite_router.transactions import AioTransaction, Transaction, TxConcurrency, TxIsolation
 
 __version__ = "0.1.0"
 
 logging.getLogger("ignite_router").addHandler(logging.NullHandler())
 
 __all__ = [
+    "AioCache",
     "AioClient",
+    "AioCursor",
+    "AioTransaction",
     "AuthenticationError",
     "Cache",
     "Client",
     "ClientListener",
+    "ClusterState",
     "ConnectionLostError",
     "Cursor",
     "DefaultRetryPolicy",

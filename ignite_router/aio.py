@@ -17,8 +17,8 @@ from collections import deque
 from collections.abc import Generator, Sequence
 from typing import Any
 
-from ignite_router.api import ClientBase, parse_endpoints
-from ignite_router.core.engine import Attempt, Outcome, Step
+from ignite_router.aio_api import AioClientApi
+from ignite_router.core.engine import Attempt, Outcome, Pause, Request, Step
 from ignite_router.core.nodes import Node
 from ignite_router.errors import (
     AuthenticationError,
@@ -30,6 +30,7 @@ from ignite_router.errors import (
     RequestTimeoutError,
 )
 from ignite_router.protocol.connection import Answer, ClientConnection, Handshaken
+from ignite_router.protocol.values import UnknownSchemaError
 from ignite_router.protocol.wire import I64
 
 __all__ = ["AioClient"]
@@ -210,29 +211,11 @@ class _Connecting:
         await self.client.close()
 
 
-class _Starting:
-    """A context manager that starts when awaited or entered (``async with``)."""
+class AioClient(AioClientApi):
+    """A partition-aware Ignite thin client for asyncio (the same arguments as ``Client``,
+    documented on ``ClientBase.__init__``); the API is ``AioClientApi``'s."""
 
-    def __init__(self, coroutine: Any) -> None:
-        self.coroutine = coroutine
-        self.value: Any = None
-
-    def __await__(self) -> Generator[Any, None, Any]:
-        return self.coroutine.__await__()
-
-    async def __aenter__(self) -> Any:
-        self.value = await self.coroutine
-        return await self.value.__aenter__()
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.value.__aexit__(*exc_info)
-
-
-class AioClient(ClientBase):
-    """A partition-aware Ignite thin client for asyncio (same options as ``Client``)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def _setup_shell(self) -> None:
         self._closed = False
         self._wake: asyncio.Event | None = None
         self._maintainer: asyncio.Task[None] | None = None
@@ -244,7 +227,7 @@ class AioClient(ClientBase):
         self, nodes: str | Sequence[Any] | None = None, port: int | None = None
     ) -> _Connecting:
         """Connect to every given node; ``await`` it or use ``async with``."""
-        return _Connecting(self, parse_endpoints(nodes, port))
+        return _Connecting(self, self._prepare(nodes, port))
 
     async def _connect(self, endpoints: list[tuple[str, int]]) -> AioClient:
         self._closed = False
@@ -278,7 +261,7 @@ class AioClient(ClientBase):
         for node in self.core.registry.nodes:
             if node.connection is not None:
                 node.connection.close()
-                self.core.events.emit("on_connection_closed", node.endpoint, node.node_id)
+                self.core.events.connection_closed(node.endpoint, node.node_id)
             node.connection = None
             node.up = False
 
@@ -290,17 +273,48 @@ class AioClient(ClientBase):
 
     # -- driving the core -------------------------------------------------------------------
 
-    def run(self, step: Step) -> Any:
+    def run(self, step: Step | Request) -> Any:
+        """A coroutine that drives a step; a lone key request may take the fast path."""
+        if isinstance(step, Request):
+            return self._run_request(step)
         return self._drive(step)
 
-    def starting(self, step: Step) -> Any:
-        return _Starting(self._drive(step))
+    async def _run_request(self, request: Request) -> Any:
+        """One key request: straight to its primary when the core says it is routine.
+
+        Only a plain answer is decoded here; anything else goes to the core's
+        ``execute`` as the first attempt of the ordinary path.
+        """
+        core = self.core
+        node = core.fast_node(request)
+        if node is None:
+            return await self._drive(core.execute(request))
+        connection = node.connection
+        if connection is None or not connection.alive:
+            return await self._drive(core.execute(request))
+        future = connection.submit(request.frame)
+        outcome = future.result() if future.done() else await future
+        if type(outcome) is Answer:
+            header = outcome.header
+            if not header.status and header.topology_version is None:
+                try:
+                    result = request.decode(outcome.payload, header.body_offset)
+                except UnknownSchemaError:
+                    pass
+                else:
+                    core.fast_done(node)
+                    return result
+        return await self._drive(core.execute(request, first=(node, outcome)))
 
     async def _drive(self, step: Step) -> Any:
         try:
             attempts = next(step)
             while True:
-                attempts = step.send(await self._exchange(attempts))
+                if isinstance(attempts, Pause):
+                    await asyncio.sleep(attempts)
+                    attempts = step.send([])
+                else:
+                    attempts = step.send(await self._exchange(attempts))
         except StopIteration as stop:
             return stop.value
         finally:
@@ -341,7 +355,7 @@ class AioClient(ClientBase):
     async def _open(self, node: Node) -> AioConnection | BaseException:
         host, port = node.endpoint
         loop = asyncio.get_running_loop()
-        self.core.events.emit("on_handshake_start", node.endpoint)
+        self.core.events.handshake_start(node.endpoint)
         connection: AioConnection | None = None
         try:
             async with asyncio.timeout(self.handshake_timeout):
@@ -366,6 +380,10 @@ class AioClient(ClientBase):
         except OSError as exc:
             error = ConnectionLostError(
                 f"cannot connect: {exc}", node.endpoint, FailureClass.NOT_DELIVERED
+            )
+        except ProtocolError as exc:  # not an Ignite answer: as the blocking client says it
+            error = ConnectionLostError(
+                f"handshake failed: {exc}", node.endpoint, FailureClass.NOT_DELIVERED
             )
         except HandshakeError as exc:
             error = exc

@@ -1,9 +1,10 @@
-"""``Cache``: the key-value API of one cache, shared by ``Client`` and ``AioClient``.
+"""The key-value API of one cache: ``CacheSteps`` (written once) and ``Cache`` (blocking).
 
-Every method encodes its request once, hands a step of the core to the
-client's driver and returns what the driver returns: the result for
-``Client``, an awaitable of it for ``AioClient``. Method names, arguments and
-semantics follow pyignite's ``Cache``.
+``CacheSteps`` encodes each request once and returns a step of the core:
+routing inputs (key hash, split by primary) and answer decoding included.
+``Cache`` (here) and ``AioCache`` (``ignite_router.aio_cache``) run those
+steps; their method names, arguments and results follow pyignite's ``Cache``
+and ``AioCache``.
 """
 
 from __future__ import annotations
@@ -17,75 +18,70 @@ from ignite_router.affinity import IgniteType, cache_id
 from ignite_router.core import answers
 from ignite_router.core.engine import Request, Step, parallel
 from ignite_router.cursors import Cursor, ScanCursorState
+from ignite_router.protocol.errors import ParameterError
 from ignite_router.protocol.header import begin_request, finish_frame
 from ignite_router.protocol.messages.cache_config import (
     decode_cache_configuration,
     encode_destroy_request,
 )
-from ignite_router.protocol.messages.cache_keys import CacheTarget, ExpiryPolicy, write_cache_prefix
+from ignite_router.protocol.messages.cache_keys import CacheTarget, write_cache_prefix
+from ignite_router.protocol.messages.cache_properties import ExpiryPolicy
+from ignite_router.protocol.messages.cache_properties import expiry_policy as as_expiry_policy
 from ignite_router.protocol.opcodes import OpCode, PeekMode
 from ignite_router.protocol.values import BinaryType, ComplexObject, write_value
 from ignite_router.protocol.wire import I32
-from ignite_router.transactions import current_transaction
+from ignite_router.transactions import TransactionSteps, current_transaction
 
 if TYPE_CHECKING:
-    from ignite_router.api import ClientBase
+    from ignite_router.session import Session
+    from ignite_router.sync_api import SyncClientApi
 
-__all__ = ["Cache"]
+__all__ = ["Cache", "CacheSteps", "Hint", "Run", "make_expiry_policy"]
 
 _PLAIN = (int, str, float, bool, bytes, type(None), uuid.UUID)
+_PLAIN_TYPES = frozenset(_PLAIN)
+Run = Step | Request  # what a shell's run takes: a step, or a lone key request
+# A type hint: an IgniteType, a type code, or a hint class (``ignite_router.datatypes``'s or
+# pyignite's); None: the value's default mapping.
+Hint = IgniteType | int | type | None
+Ttl = int | datetime.timedelta | None  # ms or a timedelta; None leaves the TTL unchanged
 
 
-def _ttl(value: int | float | datetime.timedelta | None) -> int:
-    """An expiry duration in ms (pyignite's convention); -2 unchanged, -1 eternal."""
-    if value is None:
-        return -2
-    if isinstance(value, datetime.timedelta):
-        return int(value.total_seconds() * 1000)
-    return int(value)
+def make_expiry_policy(policy: Any, create: Ttl, update: Ttl, access: Ttl) -> ExpiryPolicy | None:
+    """``with_expire_policy``'s arguments as one policy: ``policy`` (ours or pyignite's),
+    else the three TTLs."""
+    if policy is not None:
+        return as_expiry_policy(policy)
+    return ExpiryPolicy(*(-2 if ttl is None else ttl for ttl in (create, update, access)))
 
 
-class Cache:
-    """One cache of the cluster, by name (the cache id is its Java ``String.hashCode``)."""
+class CacheSteps:
+    """Every operation on one cache (by name; the id is its Java ``String.hashCode``),
+    each built as a step of the core."""
 
-    def __init__(self, client: ClientBase, name: str, expiry: ExpiryPolicy | None = None) -> None:
+    def __init__(self, session: Session, name: str, expiry: Any = None) -> None:
         if not isinstance(name, str) or not name:
-            raise ValueError(f"a cache name must be a non-empty str, got {name!r}")
-        self.client = client
+            raise ParameterError(f"a cache name must be a non-empty str, got {name!r}")
+        self.session = session
         self.name = name
         self.cache_id = cache_id(name)
-        self.expiry = expiry
+        self.expiry = as_expiry_policy(expiry)  # ours or pyignite's
         self._prefix: bytes | None = None  # cache id, flags, expiry: written once
-        self._core = client.core
-        self._wire = client.dataclasses
+        self._core = session.core
+        self._wire = session.codec
         self._value = answers.reader_of_value(self._core.types, self._wire.from_wire)
         self._pairs = answers.reader_of_pairs(self._core.types, self._wire.from_wire)
 
-    def __repr__(self) -> str:
-        return f"Cache({self.name!r})"
-
-    def with_expire_policy(
-        self,
-        expiry_policy: ExpiryPolicy | None = None,
-        create: int | datetime.timedelta | None = None,
-        update: int | datetime.timedelta | None = None,
-        access: int | datetime.timedelta | None = None,
-    ) -> Cache:
-        """This cache with an expiry policy on every request (TTLs in ms or timedeltas)."""
-        if expiry_policy is None:
-            expiry_policy = ExpiryPolicy(_ttl(create), _ttl(update), _ttl(access))
-        return Cache(self.client, self.name, expiry_policy)
-
     # -- encoding ---------------------------------------------------------------------------
 
-    def _begin(self, op_code: int) -> tuple[bytearray, int, Any]:
-        transaction = current_transaction(self.client)
+    def _begin(self, op_code: int) -> tuple[bytearray, int, TransactionSteps | None]:
+        transaction = current_transaction(self.session)
         frame = bytearray()
         start = begin_request(frame, op_code, self._core.next_request_id())
         if transaction is None and self._prefix is not None:
             frame += self._prefix  # the same bytes for every request outside a transaction
             return frame, start, None
-        context = self.client.context()
+        context = self.session.context()
         tx_id = transaction.tx_id if transaction is not None else None
         prefix_start = len(frame)
         write_cache_prefix(
@@ -96,7 +92,12 @@ class Cache:
         return frame, start, transaction
 
     def _request(
-        self, name: str, frame: bytearray, decode: Any, transaction: Any, *values: Any
+        self,
+        name: str,
+        frame: bytearray,
+        decode: Any,
+        transaction: TransactionSteps | None,
+        *values: Any,
     ) -> Request:
         return Request(
             name,
@@ -134,27 +135,28 @@ class Cache:
         op_code: int,
         decode: Any,
         key: Any,
-        key_hint: IgniteType | None,
+        key_hint: Hint,
         *values: tuple[Any, IgniteType | None],
-    ) -> Any:
-        if self._wire:
-            key = self._wire.to_wire(key)
-            values = tuple((self._wire.to_wire(value), hint) for value, hint in values)
+    ) -> Request:
+        to_wire = self._wire.to_wire  # dataclass and pyignite-class instances as binary objects
+        key = to_wire(key)
         frame, start, transaction = self._begin(op_code)
         write_value(frame, key, key_hint)
+        written = [key]
         for value, hint in values:
+            value = to_wire(value)
             write_value(frame, value, hint)
+            written.append(value)
         finish_frame(frame, start)
-        request = self._request(name, frame, decode, transaction, key, *(v for v, _ in values))
+        request = self._request(name, frame, decode, transaction, *written)
         request.key_hash = self._core.key_hash(self.cache_id, key, key_hint)
-        return self.client.run(self._core.execute(request))
+        return request  # the shell's run may send a routine one straight to the primary
 
-    def _whole_op(self, name: str, op_code: int, decode: Any, body: bytes = b"") -> Any:
+    def _whole_op(self, name: str, op_code: int, decode: Any, body: bytes = b"") -> Step:
         frame, start, transaction = self._begin(op_code)
         frame += body
         finish_frame(frame, start)
-        request = self._request(name, frame, decode, transaction)
-        return self.client.run(self._core.execute(request))
+        return self._core.execute(self._request(name, frame, decode, transaction))
 
     def _multi_op(
         self,
@@ -163,7 +165,7 @@ class Cache:
         decode: Any,
         items: list[tuple[Any, ...]],
         merge: Callable[[list[Any]], Any],
-    ) -> Any:
+    ) -> Step:
         """A multi-key operation, split into one sub-request per primary node.
 
         ``items`` are ``(key, key_hint[, value, value_hint])`` tuples; ``merge``
@@ -171,15 +173,19 @@ class Cache:
         """
         core = self._core
         cache_id = self.cache_id
-        if self._wire:
-            items = [tuple(map(self._wire.to_wire, item)) for item in items]
+        if self._wire or any(type(v) not in _PLAIN_TYPES for item in items for v in item[::2]):
+            to_wire = self._wire.to_wire
+            items = [
+                (to_wire(item[0]), item[1], *((to_wire(item[2]), item[3]) if item[2:] else ()))
+                for item in items
+            ]
         hashed = []
         for item in items:
             key = item[0]
             if type(key) not in _PLAIN and getattr(key, "hash_code", 0) is None:
                 write_value(bytearray(), key, item[1])  # fixes the hash in its header
             hashed.append((core.key_hash(cache_id, key, item[1]), item))
-        transaction = current_transaction(self.client)
+        transaction = current_transaction(self.session)
         register = self._types_of(value for item in items for value in item[::2])
         groups: dict[Any, list[tuple[int, Any]]]
         if transaction is not None or not core.partition_aware:
@@ -199,28 +205,19 @@ class Cache:
             request.register = register
             request.prefer = node
             steps.append(core.execute(request))
-        return self.client.run(_merged(parallel(steps), merge))
+        return _merged(parallel(steps), merge)
 
-    # -- single key ---------------------------------------------------------------------
+    # -- single key -------------------------------------------------------------------------
 
-    def get(self, key: Any, key_hint: IgniteType | None = None) -> Any:
-        """The value for ``key``, or None."""
+    def get(self, key: Any, key_hint: Any) -> Run:
         return self._key_op("get", OpCode.CACHE_GET, self._value, key, key_hint)
 
-    def put(
-        self,
-        key: Any,
-        value: Any,
-        key_hint: IgniteType | None = None,
-        value_hint: IgniteType | None = None,
-    ) -> Any:
+    def put(self, key: Any, value: Any, key_hint: Any, value_hint: Any) -> Run:
         return self._key_op(
             "put", OpCode.CACHE_PUT, answers.nothing, key, key_hint, (value, value_hint)
         )
 
-    def put_if_absent(
-        self, key: Any, value: Any, key_hint: Any = None, value_hint: Any = None
-    ) -> Any:
+    def put_if_absent(self, key: Any, value: Any, key_hint: Any, value_hint: Any) -> Run:
         return self._key_op(
             "put_if_absent",
             OpCode.CACHE_PUT_IF_ABSENT,
@@ -230,21 +227,12 @@ class Cache:
             (value, value_hint),
         )
 
-    def get_and_put(
-        self, key: Any, value: Any, key_hint: Any = None, value_hint: Any = None
-    ) -> Any:
+    def get_and_put(self, key: Any, value: Any, key_hint: Any, value_hint: Any) -> Run:
         return self._key_op(
-            "get_and_put",
-            OpCode.CACHE_GET_AND_PUT,
-            self._value,
-            key,
-            key_hint,
-            (value, value_hint),
+            "get_and_put", OpCode.CACHE_GET_AND_PUT, self._value, key, key_hint, (value, value_hint)
         )
 
-    def get_and_put_if_absent(
-        self, key: Any, value: Any, key_hint: Any = None, value_hint: Any = None
-    ) -> Any:
+    def get_and_put_if_absent(self, key: Any, value: Any, key_hint: Any, value_hint: Any) -> Run:
         return self._key_op(
             "get_and_put_if_absent",
             OpCode.CACHE_GET_AND_PUT_IF_ABSENT,
@@ -254,9 +242,7 @@ class Cache:
             (value, value_hint),
         )
 
-    def get_and_replace(
-        self, key: Any, value: Any, key_hint: Any = None, value_hint: Any = None
-    ) -> Any:
+    def get_and_replace(self, key: Any, value: Any, key_hint: Any, value_hint: Any) -> Run:
         return self._key_op(
             "get_and_replace",
             OpCode.CACHE_GET_AND_REPLACE,
@@ -266,12 +252,12 @@ class Cache:
             (value, value_hint),
         )
 
-    def get_and_remove(self, key: Any, key_hint: Any = None) -> Any:
+    def get_and_remove(self, key: Any, key_hint: Any) -> Run:
         return self._key_op(
             "get_and_remove", OpCode.CACHE_GET_AND_REMOVE, self._value, key, key_hint
         )
 
-    def replace(self, key: Any, value: Any, key_hint: Any = None, value_hint: Any = None) -> Any:
+    def replace(self, key: Any, value: Any, key_hint: Any, value_hint: Any) -> Run:
         return self._key_op(
             "replace", OpCode.CACHE_REPLACE, answers.read_bool, key, key_hint, (value, value_hint)
         )
@@ -281,10 +267,10 @@ class Cache:
         key: Any,
         sample: Any,
         value: Any,
-        key_hint: Any = None,
-        sample_hint: Any = None,
-        value_hint: Any = None,
-    ) -> Any:
+        key_hint: Any,
+        sample_hint: Any,
+        value_hint: Any,
+    ) -> Run:
         return self._key_op(
             "replace_if_equals",
             OpCode.CACHE_REPLACE_IF_EQUALS,
@@ -295,20 +281,18 @@ class Cache:
             (value, value_hint),
         )
 
-    def contains_key(self, key: Any, key_hint: Any = None) -> Any:
+    def contains_key(self, key: Any, key_hint: Any) -> Run:
         return self._key_op(
             "contains_key", OpCode.CACHE_CONTAINS_KEY, answers.read_bool, key, key_hint
         )
 
-    def clear_key(self, key: Any, key_hint: Any = None) -> Any:
+    def clear_key(self, key: Any, key_hint: Any) -> Run:
         return self._key_op("clear_key", OpCode.CACHE_CLEAR_KEY, answers.nothing, key, key_hint)
 
-    def remove_key(self, key: Any, key_hint: Any = None) -> Any:
+    def remove_key(self, key: Any, key_hint: Any) -> Run:
         return self._key_op("remove_key", OpCode.CACHE_REMOVE_KEY, answers.read_bool, key, key_hint)
 
-    def remove_if_equals(
-        self, key: Any, sample: Any, key_hint: Any = None, sample_hint: Any = None
-    ) -> Any:
+    def remove_if_equals(self, key: Any, sample: Any, key_hint: Any, sample_hint: Any) -> Run:
         return self._key_op(
             "remove_if_equals",
             OpCode.CACHE_REMOVE_IF_EQUALS,
@@ -319,42 +303,47 @@ class Cache:
         )
 
     def local_peek(
-        self, key: Any, node_id: uuid.UUID, peek_modes: Any = None, key_hint: Any = None
-    ) -> Any:
-        """The value ``key`` has on node ``node_id`` itself (sent to that node, never rerouted)."""
-        node = self._core.registry.by_id.get(node_id)
-        if node is None:
-            raise ValueError(f"no connection to node {node_id}")
+        self, key: Any, node_id: uuid.UUID | None, peek_modes: Any, key_hint: Any
+    ) -> Step:
+        """The value ``key`` has in the storage of node ``node_id`` (sent there, never
+        rerouted) or, without a node id, of the node the key is routed to (its primary)."""
+        node = None
+        if node_id is not None:
+            node = self._core.registry.by_id.get(node_id)
+            if node is None:
+                raise ParameterError(f"no connection to node {node_id}")
+        key = self._wire.to_wire(key)
         frame, start, _ = self._begin(OpCode.CACHE_LOCAL_PEEK)
         write_value(frame, key, key_hint)
         modes = _peek_modes(peek_modes)
         frame += I32.pack(len(modes)) + bytes(modes)
         finish_frame(frame, start)
         request = Request("local_peek", frame, self._value, cache_id=self.cache_id, node=node)
-        return self.client.run(self._core.execute(request))
+        if node is None:
+            request.key_hash = self._core.key_hash(self.cache_id, key, key_hint)
+        return self._core.execute(request)
 
     # -- several keys -----------------------------------------------------------------------
 
-    def get_all(self, keys: Iterable[Any]) -> Any:
-        """A dict of the keys that exist; split by primary node, sent in parallel."""
+    def get_all(self, keys: Iterable[Any]) -> Step:
         items = [(key, None) for key in keys]
         return self._multi_op("get_all", OpCode.CACHE_GET_ALL, self._pairs, items, _merge_dicts)
 
-    def put_all(self, pairs: Mapping[Any, Any]) -> Any:
+    def put_all(self, pairs: Mapping[Any, Any]) -> Step:
         items = [(key, None, value, None) for key, value in dict(pairs).items()]
         return self._multi_op("put_all", OpCode.CACHE_PUT_ALL, answers.nothing, items, _none)
 
-    def contains_keys(self, keys: Iterable[Any]) -> Any:
+    def contains_keys(self, keys: Iterable[Any]) -> Step:
         items = [(key, None) for key in keys]
         return self._multi_op(
             "contains_keys", OpCode.CACHE_CONTAINS_KEYS, answers.read_bool, items, all
         )
 
-    def clear_keys(self, keys: Iterable[Any]) -> Any:
+    def clear_keys(self, keys: Iterable[Any]) -> Step:
         items = [(key, None) for key in keys]
         return self._multi_op("clear_keys", OpCode.CACHE_CLEAR_KEYS, answers.nothing, items, _none)
 
-    def remove_keys(self, keys: Iterable[Any]) -> Any:
+    def remove_keys(self, keys: Iterable[Any]) -> Step:
         items = [(key, None) for key in keys]
         return self._multi_op(
             "remove_keys", OpCode.CACHE_REMOVE_KEYS, answers.nothing, items, _none
@@ -362,13 +351,16 @@ class Cache:
 
     # -- whole cache ------------------------------------------------------------------------
 
-    def remove_all(self) -> Any:
+    def remove_all(self) -> Step:
         return self._whole_op("remove_all", OpCode.CACHE_REMOVE_ALL, answers.nothing)
 
-    def clear(self) -> Any:
+    def clear(self, keys: Iterable[Any] | None) -> Step:
+        """The whole cache, or (pyignite's ``clear(keys)``) just ``keys``."""
+        if keys:
+            return self.clear_keys(keys)
         return self._whole_op("clear", OpCode.CACHE_CLEAR, answers.nothing)
 
-    def get_size(self, peek_modes: Any = None) -> Any:
+    def get_size(self, peek_modes: Any) -> Step:
         modes = _peek_modes(peek_modes)
         return self._whole_op(
             "get_size",
@@ -377,26 +369,26 @@ class Cache:
             I32.pack(len(modes)) + bytes(modes),
         )
 
-    @property
-    def settings(self) -> Any:
+    def settings(self) -> Step:
         """The cache configuration, property code -> value (OP 1055)."""
-        context = self.client.context()
+        context = self.session.context()
         return self._whole_op(
             "cache_config",
             OpCode.CACHE_GET_CONFIGURATION,
             lambda view, pos: decode_cache_configuration(context, view, pos),
         )
 
-    def destroy(self) -> Any:
+    def destroy(self) -> Step:
         frame = bytearray()
         encode_destroy_request(frame, self._core.next_request_id(), self.cache_id)
         self._core.tracker.forget(self.cache_id)
-        return self.client.run(self._core.execute(Request("destroy", frame, answers.nothing)))
+        return self._core.execute(Request("destroy", frame, answers.nothing))
 
-    def scan(self, page_size: int = 1, partitions: int = -1, local: bool = False) -> Cursor:
-        """All entries as ``(key, value)`` pairs, page by page; ``partitions`` >= 0 scans one
-        partition on its primary."""
-        return Cursor(self.client, ScanCursorState(self, page_size, partitions, local))
+    def scan(self, page_size: int, partitions: int, local: bool) -> ScanCursorState:
+        """A scan's cursor state: all entries as ``(key, value)`` pairs, page by page;
+        ``partitions`` >= 0 scans one partition on its primary."""
+        target = CacheTarget(self.cache_id, expiry=self.expiry)
+        return ScanCursorState(self.session, target, page_size, partitions, local)
 
 
 def _peek_modes(peek_modes: Any) -> list[int]:
@@ -420,3 +412,179 @@ def _merge_dicts(parts: list[dict[Any, Any]]) -> dict[Any, Any]:
 
 def _none(parts: list[Any]) -> None:
     return None
+
+
+class Cache:
+    """One cache of the cluster (blocking): pyignite's ``Cache`` methods; each one builds its
+    step (:class:`CacheSteps`) and runs it."""
+
+    def __init__(self, client: SyncClientApi, name: str, expiry_policy: Any = None) -> None:
+        self.client = client
+        self.steps = CacheSteps(client.session, name, expiry_policy)
+        self._run = client.run
+
+    def __repr__(self) -> str:
+        return f"Cache({self.name!r})"
+
+    @property
+    def name(self) -> str:
+        return self.steps.name
+
+    @property
+    def cache_id(self) -> int:
+        return self.steps.cache_id
+
+    def with_expire_policy(
+        self,
+        expiry_policy: Any = None,
+        create: Ttl = None,
+        update: Ttl = None,
+        access: Ttl = None,
+    ) -> Cache:
+        """This cache with an expiry policy on every request: ``expiry_policy`` (ours or
+        pyignite's) or the TTLs (ms or timedeltas; -1 eternal)."""
+        policy = make_expiry_policy(expiry_policy, create, update, access)
+        return Cache(self.client, self.name, policy)
+
+    @property
+    def settings(self) -> dict[int, Any]:
+        """The cache configuration, property code -> value (asked for on each access)."""
+        result: dict[int, Any] = self._run(self.steps.settings())
+        return result
+
+    def destroy(self) -> None:
+        self._run(self.steps.destroy())
+
+    def get(self, key: Any, key_hint: Hint = None) -> Any:
+        """The value for ``key``, or None."""
+        return self._run(self.steps.get(key, key_hint))
+
+    def put(
+        self,
+        key: Any,
+        value: Any,
+        key_hint: Hint = None,
+        value_hint: Hint = None,
+    ) -> None:
+        self._run(self.steps.put(key, value, key_hint, value_hint))
+
+    def get_all(self, keys: Iterable[Any]) -> dict[Any, Any]:
+        """The keys that exist, with their values; split by primary node, sent together."""
+        result: dict[Any, Any] = self._run(self.steps.get_all(keys))
+        return result
+
+    def put_all(self, pairs: Mapping[Any, Any]) -> None:
+        self._run(self.steps.put_all(pairs))
+
+    def replace(
+        self,
+        key: Any,
+        value: Any,
+        key_hint: Hint = None,
+        value_hint: Hint = None,
+    ) -> bool:
+        return bool(self._run(self.steps.replace(key, value, key_hint, value_hint)))
+
+    def clear(self, keys: Iterable[Any] | None = None) -> None:
+        """Clear the cache, or only ``keys``."""
+        self._run(self.steps.clear(keys))
+
+    def clear_key(self, key: Any, key_hint: Hint = None) -> None:
+        self._run(self.steps.clear_key(key, key_hint))
+
+    def clear_keys(self, keys: Iterable[Any]) -> None:
+        self._run(self.steps.clear_keys(keys))
+
+    def contains_key(self, key: Any, key_hint: Hint = None) -> bool:
+        return bool(self._run(self.steps.contains_key(key, key_hint)))
+
+    def contains_keys(self, keys: Iterable[Any]) -> bool:
+        return bool(self._run(self.steps.contains_keys(keys)))
+
+    def get_and_put(
+        self,
+        key: Any,
+        value: Any,
+        key_hint: Hint = None,
+        value_hint: Hint = None,
+    ) -> Any:
+        return self._run(self.steps.get_and_put(key, value, key_hint, value_hint))
+
+    def get_and_put_if_absent(
+        self,
+        key: Any,
+        value: Any,
+        key_hint: Hint = None,
+        value_hint: Hint = None,
+    ) -> Any:
+        return self._run(self.steps.get_and_put_if_absent(key, value, key_hint, value_hint))
+
+    def put_if_absent(
+        self,
+        key: Any,
+        value: Any,
+        key_hint: Hint = None,
+        value_hint: Hint = None,
+    ) -> bool:
+        return bool(self._run(self.steps.put_if_absent(key, value, key_hint, value_hint)))
+
+    def get_and_remove(self, key: Any, key_hint: Hint = None) -> Any:
+        return self._run(self.steps.get_and_remove(key, key_hint))
+
+    def get_and_replace(
+        self,
+        key: Any,
+        value: Any,
+        key_hint: Hint = None,
+        value_hint: Hint = None,
+    ) -> Any:
+        return self._run(self.steps.get_and_replace(key, value, key_hint, value_hint))
+
+    def remove_key(self, key: Any, key_hint: Hint = None) -> bool:
+        return bool(self._run(self.steps.remove_key(key, key_hint)))
+
+    def remove_keys(self, keys: Iterable[Any]) -> None:
+        self._run(self.steps.remove_keys(keys))
+
+    def remove_all(self) -> None:
+        self._run(self.steps.remove_all())
+
+    def remove_if_equals(
+        self,
+        key: Any,
+        sample: Any,
+        key_hint: Hint = None,
+        sample_hint: Hint = None,
+    ) -> bool:
+        return bool(self._run(self.steps.remove_if_equals(key, sample, key_hint, sample_hint)))
+
+    def replace_if_equals(
+        self,
+        key: Any,
+        sample: Any,
+        value: Any,
+        key_hint: Hint = None,
+        sample_hint: Hint = None,
+        value_hint: Hint = None,
+    ) -> bool:
+        step = self.steps.replace_if_equals(key, sample, value, key_hint, sample_hint, value_hint)
+        return bool(self._run(step))
+
+    def get_size(self, peek_modes: Any = None) -> int:
+        return int(self._run(self.steps.get_size(peek_modes)))
+
+    def local_peek(
+        self,
+        key: Any,
+        node_id: uuid.UUID | None = None,
+        peek_modes: Any = None,
+        key_hint: Hint = None,
+    ) -> Any:
+        """The value ``key`` has in one node's own storage: node ``node_id``'s, or without
+        one the node the key is routed to (its primary)."""
+        return self._run(self.steps.local_peek(key, node_id, peek_modes, key_hint))
+
+    def scan(self, page_size: int = 1, partitions: int = -1, local: bool = False) -> Cursor:
+        """All entries as ``(key, value)`` pairs, page by page (the first page is read now);
+        ``partitions`` >= 0 scans that partition on its primary."""
+        return Cursor(self._run, self.steps.scan(page_size, partitions, local))

@@ -9,12 +9,13 @@ the process exit code. Every usage error is one line on stderr, prefixed
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
 from collections.abc import Sequence
 
 from ignite_router import __version__
-from ignite_router.commands import bench, cluster, demo, placement, topology
+from ignite_router.commands import bench, chaos, cluster, demo, placement, topology
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 1
@@ -22,11 +23,14 @@ EXIT_INTERNAL = 1
 DESCRIPTION = (
     "A partition-aware Apache Ignite 2.x thin client: see it route through a node failure "
     "(demo), ask where a key lives, offline or on a live cluster (hash, partition, locate), "
-    "inspect a live cluster (topology), run a local Ignite-protocol cluster (cluster), and "
-    "measure this client against pyignite (bench)."
+    "inspect a live cluster (topology), run a local Ignite-protocol cluster (cluster), "
+    "check the client under faults for linearizability (chaos), and measure this client "
+    "against pyignite (bench)."
 )
 EPILOG = (
-    "Output is JSON on stdout. Bad input: one line on stderr and exit code 2. "
+    "Output on stdout: hash, partition, locate and cluster print JSON; demo and topology print "
+    'tables (they need rich: pip install "ignite-router[cli]") and bench a Markdown table, '
+    "each JSON with --json. Bad input: one line on stderr and exit code 2. "
     "Run 'ignite-router COMMAND --help' for a command's options."
 )
 # argparse takes "-1.5E+3" or "-inf" for an option; these are values (no option looks like them).
@@ -59,12 +63,25 @@ def build_parser() -> argparse.ArgumentParser:
     placement.register(subparsers)
     topology.register(subparsers)
     cluster.register(subparsers)
+    chaos.register(subparsers)
     bench.register(subparsers)
     return parser
 
 
+def _not_finite(args: argparse.Namespace) -> str | None:
+    """The first number option given as nan or inf (no option takes them), or None."""
+    for name, value in vars(args).items():
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"--{name.replace('_', '-')} must be a finite number, got {value}"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    problem = _not_finite(args)
+    if problem is not None:
+        print(f"ignite-router {args.command}: error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         return int(args.handler(args))
     except KeyboardInterrupt:

@@ -22,8 +22,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from ignite_router.api import ClientBase, parse_endpoints
-from ignite_router.core.engine import Attempt, Outcome, Step
+from ignite_router.core.engine import Attempt, Outcome, Pause, Request, Step
 from ignite_router.core.nodes import Node
 from ignite_router.errors import (
     AuthenticationError,
@@ -36,7 +35,9 @@ from ignite_router.errors import (
     RequestTimeoutError,
 )
 from ignite_router.protocol.connection import Answer, ClientConnection, Handshaken
+from ignite_router.protocol.values import UnknownSchemaError
 from ignite_router.protocol.wire import I64
+from ignite_router.sync_api import SyncClientApi
 
 __all__ = ["Client"]
 
@@ -304,17 +305,14 @@ class SyncConnection:
             _shut(self.sock)
 
 
-class Client(ClientBase):
+class Client(SyncClientApi):
     """A partition-aware Ignite thin client with blocking calls; safe to share between threads.
 
-    ``Client(partition_aware=True, timeout=2.0, handshake_timeout=2.0,
-    username=None, password=None, retry_policy=None, reconnect=None,
-    event_listeners=(), discovery=True, use_ssl=False, ssl_context=None,
-    ssl_*...)``; see docs/guide.md for every option.
+    The arguments (all keyword-only) are documented on ``ClientBase.__init__``
+    and in docs/guide.md; the API is ``SyncClientApi``'s.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def _setup_shell(self) -> None:
         self._lock = threading.RLock()
         self._connect_locks: dict[tuple[str, int], threading.Lock] = {}
         self._wake = threading.Event()
@@ -325,7 +323,7 @@ class Client(ClientBase):
 
     def connect(self, nodes: str | Sequence[Any] | None = None, port: int | None = None) -> Client:
         """Connect to every given node (at least one must answer); returns the client."""
-        endpoints = parse_endpoints(nodes, port)
+        endpoints = self._prepare(nodes, port)
         self._closed = False
         with self._lock:
             targets = [self.core.registry.add(endpoint) for endpoint in endpoints]
@@ -355,7 +353,7 @@ class Client(ClientBase):
             connection = node.connection
             if connection is not None:
                 connection.close()
-                self.core.events.emit("on_connection_closed", node.endpoint, node.node_id)
+                self.core.events.connection_closed(node.endpoint, node.node_id)
             node.connection = None
             node.up = False
         if self._maintainer is not None and self._maintainer is not threading.current_thread():
@@ -370,19 +368,66 @@ class Client(ClientBase):
 
     # -- driving the core -----------------------------------------------------------------
 
-    def run(self, step: Step) -> Any:
+    def run(self, step: Step | Request) -> Any:
+        """Drive a step to its end; a lone key request may take the fast path."""
+        if isinstance(step, Request):
+            return self._run_request(step)
         lock = self._lock
         try:
             with lock:
                 attempts = next(step)
             while True:
-                outcomes = self._exchange(attempts)
+                if isinstance(attempts, Pause):
+                    time.sleep(attempts)
+                    outcomes: list[Outcome] = []
+                else:
+                    outcomes = self._exchange(attempts)
                 with lock:
                     attempts = step.send(outcomes)
         except StopIteration as stop:
             return stop.value
         finally:
             step.close()
+
+    def _run_request(self, request: Request) -> Any:
+        """One key request: straight to its primary when the core says it is routine.
+
+        Only a plain answer is decoded here; anything else (a failure, an error
+        status, a new topology version, an unknown schema) is handed to the
+        core's ``execute`` as the first attempt of the ordinary path.
+        """
+        core = self.core
+        node = core.fast_node(request)
+        if node is None:
+            return self.run(core.execute(request))
+        connection = node.connection
+        if (
+            connection is None
+            or not connection.alive
+            or time.monotonic() - node.last_sent > _IDLE_PROBE
+        ):
+            return self.run(core.execute(request))
+        try:
+            slot = connection.submit(request.frame)
+        except ConnectionLostError as error:
+            outcome: Outcome = error
+        else:
+            timeout = self.timeout
+            outcome = connection.wait(
+                slot, None if timeout is None else time.monotonic() + timeout
+            )
+        if type(outcome) is Answer:
+            header = outcome.header
+            if not header.status and header.topology_version is None:
+                try:
+                    result = request.decode(outcome.payload, header.body_offset)
+                except UnknownSchemaError:
+                    pass
+                else:
+                    with self._lock:
+                        core.fast_done(node)
+                    return result
+        return self.run(core.execute(request, first=(node, outcome)))
 
     def _exchange(self, attempts: list[Attempt]) -> list[Outcome]:
         if len(attempts) == 1:  # the common case, without the bookkeeping of a batch
@@ -447,7 +492,7 @@ class Client(ClientBase):
             if connection is not None and connection.alive:
                 return connection
             connection = SyncConnection(self, node)
-            self.core.events.emit("on_handshake_start", node.endpoint)
+            self.core.events.handshake_start(node.endpoint)
             try:
                 handshaken = connection.open()
             except (ConnectionLostError, HandshakeError) as error:

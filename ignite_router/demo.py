@@ -36,6 +36,7 @@ class DemoSummary:
     primary_ratio: float
     failovers: int
     retries: int
+    reconnects: int
     recovery_s: float | None
     nodes: int
     backups: int
@@ -180,6 +181,7 @@ def run_demo(
                 primary_ratio=round(to_primary / max(to_primary + fallback, 1), 4),
                 failovers=sum(node["failovers"] for node in metrics),
                 retries=sum(node["retries"] for node in metrics),
+                reconnects=sum(node["reconnects"] for node in metrics),
                 recovery_s=None if recovery is None else round(recovery, 3),
                 nodes=nodes,
                 backups=backups,

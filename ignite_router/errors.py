@@ -15,7 +15,9 @@ from ignite_router.protocol.errors import (
     AuthenticationError,
     HandshakeError,
     IgniteError,
+    ParameterError,
     ProtocolError,
+    ReconnectError,
     ServerError,
     StatusCode,
 )
@@ -28,6 +30,7 @@ __all__ = [
     "IgniteError",
     "NoNodeAvailableError",
     "OutcomeUnknownError",
+    "ParameterError",
     "ProtocolError",
     "RequestTimeoutError",
     "ServerError",
@@ -106,7 +109,7 @@ class TransactionLostError(ConnectionLostError):
     """The connection that carried a transaction broke: the transaction is gone."""
 
 
-class NoNodeAvailableError(ConnectionLostError):
+class NoNodeAvailableError(ConnectionLostError, ReconnectError):
     """Every node the operation could go to failed; ``errors`` maps endpoint -> error.
 
     ``maybe_applied`` is false when no attempt reached a node that could have

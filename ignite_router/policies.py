@@ -57,13 +57,15 @@ class RetryPolicy:
 
 
 _ALWAYS_SAFE = frozenset({FailureClass.NOT_DELIVERED, FailureClass.REFUSED})
+_HARMLESS = frozenset({RetrySafety.READ, RetrySafety.IDEMPOTENT})
 
 
 @dataclass(frozen=True)
 class DefaultRetryPolicy(RetryPolicy):
     """Retry what cannot change the outcome; never re-send a write that may still land.
 
-    - Reads are retried after any failure.
+    - Reads, and idempotent requests (get-or-create a cache, register a
+      binary type), are retried after any failure.
     - Any operation is retried when its attempt was not delivered or was refused.
     - A plain write (``put``, ``put_all``, ``remove_keys``, ``clear``...) is
       retried when the node closed the connection after receiving it (the node
@@ -82,7 +84,7 @@ class DefaultRetryPolicy(RetryPolicy):
     def should_retry(self, attempt: FailedAttempt) -> bool:
         if self.max_attempts is not None and attempt.number >= self.max_attempts:
             return False
-        if attempt.safety is RetrySafety.READ or attempt.failure in _ALWAYS_SAFE:
+        if attempt.safety in _HARMLESS or attempt.failure in _ALWAYS_SAFE:
             return True
         return attempt.safety is RetrySafety.WRITE and attempt.failure is FailureClass.PEER_GONE
 

@@ -3,8 +3,8 @@
     .venv/bin/python -m property_tests.generate_vectors
 
 The vectors let ``tests/test_affinity_vectors.py`` check the placement math
-where no JDK exists. Inputs are drawn from a fixed seed plus the edge cases
-of the fact sheet; every expected value comes from the JVM.
+where no JDK exists. Inputs are drawn from a fixed seed plus known edge
+cases; every expected value comes from the JVM.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import decimal
 import struct
 import uuid
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -20,15 +21,14 @@ from ignite_router.affinity import (
     IgniteCollection,
     IgniteType,
     assign,
-    binary_object_hash,
     java_hash,
     partition,
     schema_id,
-    string_hash,
     type_id,
 )
 from ignite_router.affinity.rendezvous import REPLICATED_BACKUPS, mix_key
 from ignite_router.affinity.temporal import date_epoch_ms, date_epoch_us, time_ms
+from property_tests.implementations import BYTE_ARRAY_HASHES, STRING_HASHES
 from property_tests.oracle import (
     JavaOracle,
     assign_request,
@@ -107,9 +107,10 @@ def test_bool(oracle):
     _check(oracle, ["bool 1", "bool 0"], [java_hash(True), java_hash(False)])
 
 
+@pytest.mark.parametrize("string_hash", STRING_HASHES)
 @given(batches(JAVA_STRINGS))
-@example(["😀", "my cache", "Hello", "", "\ud800", "a\udfffb", "x" * 5000])
-def test_string_hashes_utf16_code_units(oracle, texts):
+@example(["😀", "my cache", "Hello", "", "\ud800", "a\udfffb", "x" * 5000, "é😀\udc00" * 3000])
+def test_string_hashes_utf16_code_units(oracle, string_hash, texts):
     # pyignite hashes code points, so every non-BMP string differs from Java there.
     _check(oracle, [f"string {utf16_hex(t)}" for t in texts], [string_hash(t) for t in texts])
 
@@ -207,8 +208,10 @@ def test_map_of_string_to_long(oracle, maps):
     _check(oracle, requests, [java_hash(m) for m in maps])
 
 
+@pytest.mark.parametrize("binary_object_hash", BYTE_ARRAY_HASHES)
 @given(batches(st.binary(max_size=300)))
-def test_binary_object_hash_is_arrays_hashcode(oracle, blobs):
+@example([b"", b"\x80", b"\xff" * 4097])
+def test_binary_object_hash_is_arrays_hashcode(oracle, binary_object_hash, blobs):
     _check(oracle, [f"bytes {b.hex()}" for b in blobs], [binary_object_hash(b) for b in blobs])
 
 

@@ -2,10 +2,10 @@
 
 In the style of h11: the caller moves bytes, this object keeps the state.
 It produces the handshake frame, negotiates the version (re-sending on the
-same socket, as the Java client does and the server allows: fact sheet
-§2.3/§2.4), hands out request ids, and splits received bytes into
+same socket, as the Java client does and the server allows: ``TcpClientChannel.handshake``,
+``ClientListenerNioListener``), hands out request ids, and splits received bytes into
 :class:`Answer` objects matched to requests by id (a server answers in
-completion order, not request order: §10.6).
+completion order, not request order: ``ClientRequestHandler``).
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from ignite_router.protocol.context import ProtocolContext
 from ignite_router.protocol.errors import ProtocolError
 from ignite_router.protocol.framing import DEFAULT_MAX_FRAME_SIZE, FrameDecoder
 from ignite_router.protocol.handshake import (
+    ANSWER_PREVIEW,
     HandshakeFailure,
     HandshakeRequest,
+    check_answer_start,
     client_context,
     decode_handshake_response,
     encode_handshake_request,
@@ -63,13 +65,14 @@ class ClientConnection:
     CLOSED.
     """
 
-    __slots__ = ("_frames", "_next_id", "_request", "context", "node_id", "state")
+    __slots__ = ("_frames", "_head", "_next_id", "_request", "context", "node_id", "state")
 
     def __init__(
         self, request: HandshakeRequest, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
     ) -> None:
         self._request = request
         self._frames = FrameDecoder(max_frame_size)
+        self._head: bytearray | None = bytearray()  # first bytes, until their length is checked
         self._next_id = 0
         self.state = ConnectionState.HANDSHAKING
         self.context: ProtocolContext | None = None
@@ -88,8 +91,24 @@ class ClientConnection:
         """Feed received bytes; returns the events they completed, in arrival order."""
         if self.state is ConnectionState.CLOSED:
             raise ProtocolError("the connection is closed")
+        if self.state is ConnectionState.READY and self._head is None:
+            payload = self._frames.single(data)
+            if payload is not None:  # one answer, the usual case: no buffering
+                view = memoryview(payload)
+                try:
+                    header = decode_response_header(self.context, view, strict=False)  # type: ignore[arg-type]
+                except BaseException:
+                    self.state = ConnectionState.CLOSED
+                    raise
+                return [Answer(header, view)]
         events: list[Answer | Handshaken | bytes] = []
         try:
+            head = self._head
+            if head is not None:  # an HTTP or TLS answer is refused before framing reads it
+                head += data[: ANSWER_PREVIEW - len(head)]
+                if len(head) >= 4:
+                    check_answer_start(head)
+                    self._head = None
             for payload in self._frames.feed(data):
                 if self.state is ConnectionState.READY:
                     view = memoryview(payload)

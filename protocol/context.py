@@ -30,7 +30,7 @@ class ProtocolVersion(NamedTuple):
         return f"{self.major}.{self.minor}.{self.patch}"
 
 
-# Servers accept exactly these versions (fact sheet §1.6); newest last.
+# Servers accept exactly these versions (``ClientConnectionContext``); newest last.
 SUPPORTED_VERSIONS: tuple[ProtocolVersion, ...] = tuple(
     ProtocolVersion(1, minor, 0) for minor in range(8)
 )
@@ -113,3 +113,24 @@ class ProtocolContext:
     def supports(self, feature: Feature) -> bool:
         """Whether a bitmask feature was negotiated."""
         return self.has_features and int(feature) in self.features
+
+    # The same questions under the names pyignite's ``ProtocolContext`` uses.
+
+    def is_partition_awareness_supported(self) -> bool:
+        return self.partition_awareness
+
+    def is_status_flags_supported(self) -> bool:
+        return self.flags_header
+
+    def is_transactions_supported(self) -> bool:
+        return self.transactions
+
+    def is_expiry_policy_supported(self) -> bool:
+        return self.expiry_policies
+
+    def is_feature_flags_supported(self) -> bool:
+        return self.has_features
+
+    def is_cluster_api_supported(self) -> bool:
+        """pyignite's CLUSTER_API feature is the CLUSTER_STATES bit."""
+        return self.supports(Feature.CLUSTER_STATES)

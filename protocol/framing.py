@@ -1,4 +1,4 @@
-"""Length-prefixed frames (fact sheet §1.1): ``i32 length`` + ``length`` payload bytes."""
+"""Length-prefixed frames (``ClientListenerNioListener``): ``i32 length`` + payload bytes."""
 
 from __future__ import annotations
 
@@ -67,6 +67,19 @@ class FrameDecoder:
             self._start = stop
             yield bytes(buffer[start + 4 : stop])
         raise self._error
+
+    def single(self, data: bytes | bytearray | memoryview) -> bytes | None:
+        """The payload when nothing is pending and ``data`` is exactly one whole frame.
+
+        Then the frame need not pass through the buffer; otherwise None, and
+        ``data`` must be fed as usual.
+        """
+        if len(data) < 4 or self._error is not None or len(self._buffer) != self._start:
+            return None
+        (length,) = LENGTH.unpack_from(data, 0)
+        if 0 < length <= self.max_frame_size and len(data) == 4 + length:
+            return bytes(data[4:])
+        return None
 
     @property
     def pending(self) -> int:

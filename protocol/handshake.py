@@ -1,4 +1,4 @@
-"""Handshake messages (fact sheet §2), client and server side, and version negotiation."""
+"""Handshake messages (``ClientListenerNioListener``), both sides, and version negotiation."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ignite_router.affinity.types import IgniteMap
 from ignite_router.protocol.context import (
     LATEST,
     SUPPORTED_VERSIONS,
@@ -43,6 +44,7 @@ __all__ = [
     "HandshakeRequest",
     "HandshakeSuccess",
     "accept_handshake",
+    "check_answer_start",
     "client_context",
     "decode_handshake_request",
     "decode_handshake_response",
@@ -57,11 +59,17 @@ CLIENT_TYPE_THIN = 2
 NO_VERSION = ProtocolVersion(0, 0, 0)  # what a server reports on authentication failures
 _VERSION = struct.Struct("<hhh")
 _HEAD = struct.Struct("<bhhhb")  # handshake code, major, minor, patch, client type
+# An answer (Ignite's ClientListenerNioListener.onHandshake) is a success (code, features, node
+# id: tens of bytes) or a failure (code, server version, error message, status): a longer
+# length prefix means another protocol answered.
+# 'HTTP' reads as 1347703880, a TLS record header as 66325 or more.
+MAX_HANDSHAKE_ANSWER = 64 * 1024
+ANSWER_PREVIEW = 64  # first bytes of a foreign answer kept to show what it was
 
 
 @dataclass(frozen=True, slots=True)
 class HandshakeRequest:
-    """What a client proposes. Feature bit 13 is refused by the encoder (fact sheet §4.4)."""
+    """What a client proposes. Bit 13 (``ALL_AFFINITY_MAPPINGS``) is refused by the encoder."""
 
     version: ProtocolVersion = LATEST
     features: frozenset[int] = frozenset()
@@ -96,7 +104,7 @@ def encode_handshake_request(request: HandshakeRequest) -> bytes:
     """The complete handshake frame (length prefix included).
 
     Credentials are counted in UTF-8 bytes, as the server reads them
-    (pyignite counts characters: fact sheet §9 pitfall 7).
+    (pyignite 0.6.1's ``HandshakeRequest`` counts characters).
     """
     version = request.version
     if version not in SUPPORTED_VERSIONS:
@@ -138,9 +146,11 @@ def decode_handshake_request(payload: bytes | memoryview) -> HandshakeRequest:
         features = decode_features(raw or b"")
         if Feature.USER_ATTRIBUTES in features:
             attributes, pos = read_value(view, pos)
+            if isinstance(attributes, IgniteMap):  # a map reads as (kind, dict)
+                attributes = attributes.items
             if attributes is not None and not isinstance(attributes, dict):
                 raise ProtocolError("handshake user attributes must be a map")
-    # The server reads credentials only if bytes remain (fact sheet §2.1).
+    # Credentials are read if bytes remain (``ClientConnectionContext.initializeFromHandshake``).
     if version >= V1_1 and pos < len(view):
         username, pos = read_string(view, pos)
         password, pos = read_string(view, pos)
@@ -153,7 +163,7 @@ def accept_handshake(
     server_features: frozenset[int],
     credentials: tuple[str, str] | None = None,
 ) -> ProtocolContext | HandshakeFailure:
-    """Server side: the context to serve, or the failure to answer (fact sheet §2.3).
+    """Server side: the context to serve, or the failure to answer (``ClientListenerNioListener``).
 
     Bad client type -> version 0.0.0; unsupported version -> the latest one
     and "Unsupported version: x.y.z"; wrong or missing credentials (when the
@@ -237,6 +247,22 @@ def decode_handshake_response(
     return HandshakeFailure(server_version, message or "", status)
 
 
+def check_answer_start(head: bytes | bytearray) -> None:
+    """Raise ``ProtocolError`` when the first bytes received (at least the 4-byte length
+    prefix) cannot start a handshake answer: the port speaks another protocol."""
+    (length,) = LENGTH.unpack_from(head)
+    if not 0 < length <= MAX_HANDSHAKE_ANSWER:
+        raise ProtocolError(f"not an Ignite thin-client port (it answered {_preview(head)})")
+
+
+def _preview(head: bytes | bytearray) -> str:
+    """The first line when it is printable ASCII ('HTTP/1.1 400 Bad Request'), else hex."""
+    line = bytes(head[:ANSWER_PREVIEW]).split(b"\n", 1)[0].rstrip(b"\r")
+    if all(32 <= byte < 127 for byte in line):
+        return repr(line.decode("ascii"))
+    return "0x" + bytes(head[:16]).hex()
+
+
 def client_context(request: HandshakeRequest, success: HandshakeSuccess) -> ProtocolContext:
     """Client side: the context a successful handshake settled."""
     features = success.features if request.version >= V1_7 else frozenset()
@@ -252,7 +278,7 @@ def next_handshake_version(
     HandshakeError when the server answers with the version just proposed
     (e.g. thin clients disabled), with one we do not speak, with a newer one
     (which could ping-pong), or with one below 1.1.0 while credentials must
-    be sent (fact sheet §2.4; pyignite loops forever on the second case).
+    be sent (``TcpClientChannel.handshake``; pyignite loops forever on the second case).
     """
     server = failure.server_version
     if failure.status == StatusCode.AUTH_FAILED:

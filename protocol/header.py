@@ -1,4 +1,4 @@
-"""Request and response headers (fact sheet §1.2, §1.3), client and server side.
+"""Request and response headers (``ClientRequest``, ``ClientResponse``), client and server side.
 
 Requests: ``i32 len, i16 op code, i64 request id``. Responses before 1.4.0:
 ``i32 len, i64 request id, i32 status [, String message]``; from 1.4.0:
@@ -44,6 +44,7 @@ _REQUEST_ID_OFFSET = 6  # from the frame start: i32 length, i16 op code
 _LEGACY_RESPONSE = struct.Struct("<iqi")  # length, request id, status
 _FLAGS_RESPONSE = struct.Struct("<iqh")  # length, request id, flags
 _TOPOLOGY = struct.Struct("<qi")
+_PLAIN_HEAD = struct.Struct("<qh")  # request id, flags
 _ERROR = int(ResponseFlag.ERROR)
 _TOPOLOGY_CHANGED = int(ResponseFlag.AFFINITY_TOPOLOGY_CHANGED)
 _NOTIFICATION = int(ResponseFlag.NOTIFICATION)
@@ -199,6 +200,10 @@ def decode_response_header(
     bytes after an error message are ignored, as the Java client does, so a
     newer server cannot break an older client.
     """
+    if len(payload) >= _PLAIN_HEAD.size and context.flags_header:
+        request_id, flags = _PLAIN_HEAD.unpack_from(payload, 0)
+        if not flags:  # the common answer: no error, no news
+            return ResponseHeader(request_id, body_offset=_PLAIN_HEAD.size)
     (request_id,), pos = take(I64, payload, 0)
     if not context.flags_header:
         (status,), pos = take(I32, payload, pos)

@@ -98,7 +98,10 @@ class OpCode(IntEnum):
 class RetrySafety(Enum):
     """What sending an operation a second time can do, by its definition.
 
-    ``READ``: nothing (it changes no data). ``WRITE``: a lone repetition
+    ``READ``: nothing (it changes no data). ``IDEMPOTENT``: nothing either,
+    even when an earlier attempt lands late (a get-or-create of a cache, a
+    binary type registration: Ignite merges metadata and refuses conflicts).
+    ``WRITE``: a lone repetition
     leaves the same data (a put of the same value, a removal), but a first
     attempt that lands *after* the repetition, or after another client's newer
     write, overwrites it. ``CONDITIONAL``: the answer depends on whether an
@@ -109,6 +112,7 @@ class RetrySafety(Enum):
     """
 
     READ = "read"
+    IDEMPOTENT = "idempotent"
     WRITE = "write"
     CONDITIONAL = "conditional"
 
@@ -142,6 +146,14 @@ _READS = frozenset(
         OpCode.SERVICE_GET_TOPOLOGY,
     }
 )
+_IDEMPOTENT = frozenset(
+    {
+        OpCode.CACHE_GET_OR_CREATE_WITH_NAME,
+        OpCode.CACHE_GET_OR_CREATE_WITH_CONFIGURATION,
+        OpCode.BINARY_TYPE_NAME_PUT,
+        OpCode.BINARY_TYPE_PUT,
+    }
+)
 _WRITES = frozenset(
     {
         OpCode.CACHE_PUT,
@@ -151,10 +163,6 @@ _WRITES = frozenset(
         OpCode.CACHE_CLEAR_KEYS,
         OpCode.CACHE_REMOVE_KEYS,
         OpCode.CACHE_REMOVE_ALL,
-        OpCode.CACHE_GET_OR_CREATE_WITH_NAME,
-        OpCode.CACHE_GET_OR_CREATE_WITH_CONFIGURATION,
-        OpCode.BINARY_TYPE_NAME_PUT,
-        OpCode.BINARY_TYPE_PUT,
         OpCode.CLUSTER_CHANGE_STATE,
         OpCode.CLUSTER_CHANGE_WAL_STATE,
     }
@@ -165,6 +173,8 @@ def retry_safety(op_code: int) -> RetrySafety:
     """The :class:`RetrySafety` of an operation code (unknown codes: ``CONDITIONAL``)."""
     if op_code in _READS:
         return RetrySafety.READ
+    if op_code in _IDEMPOTENT:
+        return RetrySafety.IDEMPOTENT
     if op_code in _WRITES:
         return RetrySafety.WRITE
     return RetrySafety.CONDITIONAL

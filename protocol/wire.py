@@ -78,7 +78,7 @@ def finish(view: memoryview, pos: int, what: str) -> None:
 
 
 def read_raw_uuid(view: memoryview, pos: int) -> tuple[uuid.UUID, int]:
-    """A UUID as two raw i64 (msb, lsb), without the ``0a`` type code (fact sheet §9.4)."""
+    """A UUID as two raw i64 (msb, lsb) without ``0a``, as in 5100-5102 answers."""
     (msb, lsb), pos = take(_RAW_UUID, view, pos)
     return uuid.UUID(int=(msb << 64) | lsb), pos
 

@@ -11,6 +11,7 @@ import decimal
 import json
 import struct
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ from ignite_router.affinity import (
 )
 from ignite_router.affinity.rendezvous import mix_key
 from property_tests.generate_vectors import consistent_id
+from property_tests.implementations import BYTE_ARRAY_HASHES, STRING_HASHES
 
 VECTORS = json.loads(
     (Path(__file__).resolve().parent.parent / "property_tests" / "vectors.json").read_text()
@@ -83,6 +85,25 @@ def test_vectors(kind: str) -> None:
     assert cases, f"no {kind} vectors"
     mismatches = [(given, java) for given, java in cases if OURS[kind](given) != java]
     assert mismatches == []
+
+
+@pytest.mark.parametrize("string_hash", STRING_HASHES)
+def test_string_vectors_with_each_implementation(string_hash: Callable[[str], int]) -> None:
+    cases = VECTORS["string"]
+    assert [string_hash(_text(given)) for given, _ in cases] == [java for _, java in cases]
+
+
+@pytest.mark.parametrize("binary_object_hash", BYTE_ARRAY_HASHES)
+def test_byte_array_vectors_with_each_implementation(
+    binary_object_hash: Callable[[bytes | bytearray | memoryview], int],
+) -> None:
+    # As the object writer passes them: a memoryview slice of a larger bytearray.
+    cases = VECTORS["bytes"]
+    ours = [
+        binary_object_hash(memoryview(bytearray(b"header" + bytes.fromhex(given)))[6:])
+        for given, _ in cases
+    ]
+    assert ours == [java for _, java in cases]
 
 
 def test_every_vector_kind_is_checked() -> None:

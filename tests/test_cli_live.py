@@ -139,3 +139,63 @@ def test_topology_table_and_bad_input(cluster) -> None:
         assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr
     gone = cli("topology", "--connect", "127.0.0.1:1", "--timeout", "1")
     assert gone.returncode == 1 and "Traceback" not in gone.stderr
+
+
+# -- one endpoint given: the others are discovered, then connected, before answering ----------
+
+
+def first_endpoint(cluster: LocalCluster) -> str:
+    host, port = cluster.endpoints[0]
+    return f"{host}:{port}"
+
+
+def test_locate_verify_with_one_endpoint_asks_every_node(cluster) -> None:
+    node_0 = str(cluster.nodes[0].node_id)
+    with Client().connect(cluster.endpoints) as client:
+        cache = client.get_or_create_cache("discovered")
+        cache.put_all({key: key for key in range(64)})
+    checked = 0
+    for key in range(64):
+        result = cli("locate", str(key), "--connect", first_endpoint(cluster), "--cache",
+                     "discovered", "--verify")  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        answer = json.loads(result.stdout)
+        owners = owners_in_model(cluster, "discovered", answer["partition"])
+        if node_0 in owners:
+            continue  # the given node holds it: not what this test is about
+        assert answer["verified"] is True and sorted(answer["holders"]) == sorted(owners)
+        assert [answer["primary"], *answer["backups"]] == owners
+        assert answer["endpoint"] is not None and "not_connected" not in answer
+        assert result.stderr == ""
+        checked += 1
+        if checked == 3:
+            break
+    assert checked == 3  # keys owned only by discovered nodes were found and verified
+
+
+def test_topology_with_one_endpoint_shows_every_node_connected(cluster) -> None:
+    result = cli("topology", "--connect", first_endpoint(cluster), "--json")
+    assert result.returncode == 0, result.stderr
+    nodes = json.loads(result.stdout)["nodes"]
+    assert [node["alive"] for node in nodes] == [True] * len(cluster.nodes)
+    assert [node["endpoint"] for node in nodes] == [f"{h}:{p}" for h, p in cluster.endpoints]
+
+
+def test_a_discovered_node_that_never_answers_costs_at_most_the_timeout() -> None:
+    with LocalCluster(nodes=3) as small:
+        small.blackhole_node(2)  # in the topology, accepts connections, answers nothing
+        result = cli("topology", "--connect", first_endpoint(small), "--timeout", "1", "--json")
+        assert result.returncode == 0, result.stderr
+        nodes = json.loads(result.stdout)["nodes"]
+        assert [node["alive"] for node in nodes] == [True, True, False]
+        note = result.stderr.strip().splitlines()
+        assert len(note) == 1 and note[0].startswith("ignite-router topology: note: ")
+        assert "not connected to node-2 within 1 s" in note[0]
+
+
+def test_topology_prints_tables_unless_json(cluster) -> None:
+    tables = cli("topology", "--connect", first_endpoint(cluster))
+    assert tables.returncode == 0
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(tables.stdout)
+    assert "┃" in tables.stdout and "connected" in tables.stdout

@@ -1,4 +1,4 @@
-"""`ignite-router hash | partition | locate`. Expected values are the fact sheet's JVM vectors."""
+"""`ignite-router hash | partition | locate`. Expected values are JVM vectors."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def test_hash_and_partition(capsys, argv, expected) -> None:
     [("0", "node-b", ["node-a"]), ("1", "node-b", ["node-c"]), ("2", "node-a", ["node-c"])],
 )
 def test_locate_follows_rendezvous_vectors(capsys, key, primary, backups) -> None:
-    # Fact sheet §7.2: node-a/b/c, backups 1, partitions p0 b,a; p1 b,c; p2 a,c (Long k -> p k).
+    # JVM vector: node-a/b/c, backups 1, partitions p0 b,a; p1 b,c; p2 a,c (Long k -> p k).
     code, result, err = run(
         capsys,
         "locate",

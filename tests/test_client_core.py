@@ -351,7 +351,7 @@ def test_sql_cursor_pages_through_scripted_answers() -> None:
         node = core.registry.add(("10.0.0.2", 10800 + index))
         core.connected(node, Handshaken(CONTEXT, uuid.UUID(int=index + 1)))
     query = SqlFieldsQuery(CacheTarget(0), "SELECT id, name FROM t", include_field_names=True)
-    state = SqlFieldsCursorState(client, query)
+    state = SqlFieldsCursorState(client.session, query)
     asked_for: list[int] = []
 
     def respond(node, frame):
@@ -364,10 +364,12 @@ def test_sql_cursor_pages_through_scripted_answers() -> None:
         encode_sql_fields_page(body, page, 2)
         return answer(request_id_of(frame), bytes(body))
 
-    rows, first = drive(state.first(), respond)
-    assert rows == [["ID", "NAME"], [1, "a"], [2, "b"]]
+    _, first = drive(state.fetch(), respond)
+    assert list(state.rows) == [["ID", "NAME"], [1, "a"], [2, "b"]]
     assert state.more and state.cursor_id == 77
-    rows, later = drive(state.next(), respond)
-    assert rows == [[3, "c"]] and not state.more
+    state.rows.clear()
+    _, later = drive(state.fetch(), respond)
+    assert list(state.rows) == [[3, "c"]] and not state.more
+    assert state.fetch() is None  # no page left
     assert asked_for == [77]
     assert later[0][0][0] is first[0][0][0]  # the page request went to the cursor's node

@@ -149,11 +149,12 @@ def test_unsafe_operations_are_not_retried(kind: str) -> None:
         with pytest.raises(OutcomeUnknownError, match="get_and_put") as caught:
             shell.do(cache.get_and_put(key, 1))
         assert isinstance(caught.value.__cause__, RequestTimeoutError)
-        # The node is known to be down now: the same operation goes to a live node.
-        assert shell.do(cache.get_and_put(key, 2)) is None
-        assert shell.do(cache.get(key)) == 2
-        # A retried operation on the same kind of failure succeeds without an error.
         cluster.heal_node(2)
+        # Once the node answers again, the same operation goes through; the first attempt
+        # was held by the hung node and applied when it healed, or dropped with the
+        # connection the client closed: the old value is one of the two.
+        assert shell.do(cache.get_and_put(key, 2)) in (None, 1)
+        assert shell.do(cache.get(key)) == 2
 
 
 @pytest.mark.parametrize("kind", SHELLS)

@@ -41,7 +41,7 @@ def test_cache_management(cluster: LocalCluster, kind: str) -> None:
             shell.do(client.create_cache(f"managed-{kind}"))
         assert caught.value.status == 1001  # CACHE_EXISTS
         assert f"managed-{kind}" in shell.do(client.get_cache_names())
-        settings = shell.do(cache.settings)
+        settings = cache.settings if kind == "sync" else shell.do(cache.settings())
         assert settings[CacheProperty.NAME] == f"managed-{kind}"
         assert settings[CacheProperty.BACKUPS_NUMBER] == 1
         shell.do(cache.put_all({i: i for i in range(50)}))
@@ -192,37 +192,37 @@ def test_idle_connections_get_heartbeats_only_when_asked(kind: str) -> None:
 
 
 class Recorder(ClientListener):
-    """Keeps every event it receives (the listener API is pyignite-style callbacks)."""
+    """Keeps every event it receives (pyignite-style callbacks taking event objects)."""
 
     def __init__(self) -> None:
         self.events: list[tuple] = []
 
-    def on_handshake_success(self, endpoint, node_id) -> None:
-        self.events.append(("handshake_success", endpoint))
+    def on_handshake_success(self, event) -> None:
+        self.events.append(("handshake_success", (event.host, event.port)))
 
-    def on_connection_lost(self, endpoint, node_id, error) -> None:
-        self.events.append(("connection_lost", endpoint))
+    def on_connection_lost(self, event) -> None:
+        self.events.append(("connection_lost", (event.host, event.port)))
 
-    def on_query_start(self, operation, endpoint) -> None:
-        self.events.append(("query_start", operation))
+    def on_query_start(self, event) -> None:
+        self.events.append(("query_start", event.operation))
 
-    def on_query_success(self, operation, endpoint) -> None:
-        self.events.append(("query_success", operation))
+    def on_query_success(self, event) -> None:
+        self.events.append(("query_success", event.operation))
 
-    def on_query_fail(self, operation, endpoint, error) -> None:
-        self.events.append(("query_fail", operation))
+    def on_query_fail(self, event) -> None:
+        self.events.append(("query_fail", event.operation))
 
-    def on_topology_changed(self, old, new) -> None:
-        self.events.append(("topology_changed", new))
+    def on_topology_changed(self, event) -> None:
+        self.events.append(("topology_changed", event.new))
 
-    def on_map_refreshed(self, version, cache_ids) -> None:
-        self.events.append(("map_refreshed", version))
+    def on_map_refreshed(self, event) -> None:
+        self.events.append(("map_refreshed", event.version))
 
-    def on_failover(self, operation, failed, error, attempt) -> None:
-        self.events.append(("failover", operation))
+    def on_failover(self, event) -> None:
+        self.events.append(("failover", event.operation))
 
-    def on_retry(self, operation, endpoint, attempt) -> None:
-        self.events.append(("retry", operation))
+    def on_retry(self, event) -> None:
+        self.events.append(("retry", event.operation))
 
 
 @pytest.mark.parametrize("kind", SHELLS)
@@ -236,7 +236,7 @@ def test_listeners_hear_connections_queries_topology_and_failover(kind: str) -> 
         cache = shell.do(client.get_or_create_cache("listened"))
         shell.do(cache.put(1, 1))
         with pytest.raises(ServerError):
-            shell.do(client.get_cache("missing").get(1))
+            shell.do(shell.do(client.get_cache("missing")).get(1))
         victim = cluster.nodes[2].node_id
         key = next(k for k in range(1000) if client.route(cache, k).node_id == victim)
         shell.do(cache.put(key, "kept"))

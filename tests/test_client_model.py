@@ -1,26 +1,33 @@
 """A hypothesis state machine: operations interleaved with node faults, checked against a dict.
 
 With one backup and at most one fault at a time, nothing acknowledged may
-be lost and no read may return a wrong value; operations the default policy
-retries never fail; one that is not retried either succeeds or raises a
-connection error (then the key may hold the old or the new value, and the
-next read settles which).
+be lost and no read may return a wrong value. While a node hangs, a write to
+it fails only with ``OutcomeUnknownError`` (its attempt may still land, then
+or later: the key may hold its value from then on), and a read of a key it is
+primary for may fail with ``NoNodeAvailableError`` after trying every node
+(the others forward to the hung primary, as Ignite nodes do); with no hang,
+reads and plain writes never fail. A conditional write may fail with a
+connection error whose outcome the next read settles.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from ignite_router import ConnectionLostError
+from ignite_router import ConnectionLostError, NoNodeAvailableError, OutcomeUnknownError
 from ignite_router.testing import LocalCluster
 from tests.client_harness import connected
 
 KEYS = st.integers(min_value=0, max_value=15)
 VALUES = st.integers(min_value=0, max_value=1_000_000)
 MAX_NODES = 4
+FAILED = object()  # a read that got no answer from any node
 
 
 class ClientAgainstModel(RuleBasedStateMachine):
@@ -35,6 +42,7 @@ class ClientAgainstModel(RuleBasedStateMachine):
         self.shell = self._shell_context.__enter__()
         self.cache = self.shell.do(self.shell.client.get_or_create_cache("model"))
         self.model: dict[int, set[int | None]] = {}  # key -> values it may hold
+        self.late: dict[int, set[int | None]] = {}  # values of writes that may still land
         self.hung: int | None = None
 
     def teardown(self) -> None:
@@ -45,8 +53,29 @@ class ClientAgainstModel(RuleBasedStateMachine):
 
     # -- helpers -----------------------------------------------------------------------------
 
+    def read(self, call: Callable[[], Any]) -> Any:
+        """A read's result, or ``FAILED`` when a hang made every node time out."""
+        try:
+            return self.shell.do(call())
+        except NoNodeAvailableError as error:
+            assert self.hung is not None, f"a read failed with no node hung: {error}"
+            assert len(error.errors) >= 2, "a read is tried on more than one node"
+            return FAILED
+
     def possible(self, key: int) -> set[int | None]:
-        return self.model.get(key, {None})
+        return self.model.get(key, {None}) | self.late.get(key, set())
+
+    def write(self, pairs: dict[int, int | None], call: Callable[[], Any]) -> None:
+        """Apply a plain write to the model: acknowledged, or of unknown outcome."""
+        try:
+            self.shell.do(call())
+        except OutcomeUnknownError:
+            assert self.hung is not None, "only a hung node leaves a write's outcome unknown"
+            for key, value in pairs.items():
+                self.late.setdefault(key, set()).add(value)
+            return
+        for key, value in pairs.items():
+            self.model[key] = {value}
 
     def alive(self) -> list[int]:
         return [i for i, node in enumerate(self.cluster.nodes) if node.alive]
@@ -61,33 +90,32 @@ class ClientAgainstModel(RuleBasedStateMachine):
 
     @rule(key=KEYS, value=VALUES)
     def put(self, key: int, value: int) -> None:
-        self.shell.do(self.cache.put(key, value))
-        self.model[key] = {value}
+        self.write({key: value}, lambda: self.cache.put(key, value))
 
     @rule(key=KEYS)
     def get(self, key: int) -> None:
-        value = self.shell.do(self.cache.get(key))
+        value = self.read(lambda: self.cache.get(key))
+        if value is FAILED:
+            return
         assert value in self.possible(key)
         self.model[key] = {value}
 
     @rule(pairs=st.dictionaries(KEYS, VALUES, min_size=1, max_size=8))
     def put_all(self, pairs: dict[int, int]) -> None:
-        self.shell.do(self.cache.put_all(pairs))
-        for key, value in pairs.items():
-            self.model[key] = {value}
+        self.write(dict(pairs), lambda: self.cache.put_all(pairs))
 
     @rule(keys=st.lists(KEYS, min_size=1, max_size=8, unique=True))
     def get_all(self, keys: list[int]) -> None:
-        found = self.shell.do(self.cache.get_all(keys))
+        found = self.read(lambda: self.cache.get_all(keys))
+        if found is FAILED:
+            return
         for key in keys:
             assert found.get(key) in self.possible(key)
             self.model[key] = {found.get(key)}
 
     @rule(keys=st.lists(KEYS, min_size=1, max_size=5, unique=True))
     def remove_keys(self, keys: list[int]) -> None:
-        self.shell.do(self.cache.remove_keys(keys))
-        for key in keys:
-            self.model[key] = {None}
+        self.write(dict.fromkeys(keys), lambda: self.cache.remove_keys(keys))
 
     @rule(key=KEYS, value=VALUES)
     def get_and_put(self, key: int, value: int) -> None:

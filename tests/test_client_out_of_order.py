@@ -1,6 +1,6 @@
 """Answers matched by request id: a server that answers every burst in reverse order.
 
-A real node answers in completion order (fact sheet §10.6). This server,
+A real node answers in completion order (ClientRequestHandler). This server,
 built from ``protocol``'s server-side encoders, reads whatever requests have
 arrived and answers them last-first: GET of key k answers ``k * 10``.
 """
@@ -86,7 +86,7 @@ def test_async_client_matches_reversed_answers(server: ReversingServer) -> None:
     async def run() -> list:
         client = AioClient(partition_aware=False, discovery=False)
         async with client.connect([server.endpoint]):
-            cache = client.get_cache("any")
+            cache = await client.get_cache("any")
             return await asyncio.gather(*(cache.get(key) for key in range(200)))
 
     assert asyncio.run(run()) == [key * 10 for key in range(200)]

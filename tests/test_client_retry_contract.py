@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from ignite_router import Client, OutcomeUnknownError, RequestTimeoutError
+from ignite_router import Client, OutcomeUnknownError, RequestTimeoutError, ServerError, StatusCode
 from ignite_router.errors import FailureClass
 from ignite_router.policies import DefaultRetryPolicy, FailedAttempt, RetryAllPolicy
 from ignite_router.protocol.handshake import (
@@ -52,6 +52,8 @@ KINDS = {
     OpCode.CACHE_GET: RetrySafety.READ,
     OpCode.CACHE_GET_ALL: RetrySafety.READ,
     OpCode.CACHE_CONTAINS_KEYS: RetrySafety.READ,
+    OpCode.CACHE_GET_OR_CREATE_WITH_NAME: RetrySafety.IDEMPOTENT,
+    OpCode.BINARY_TYPE_PUT: RetrySafety.IDEMPOTENT,
     OpCode.CACHE_PUT: RetrySafety.WRITE,
     OpCode.CACHE_PUT_ALL: RetrySafety.WRITE,
     OpCode.CACHE_REMOVE_KEYS: RetrySafety.WRITE,
@@ -68,6 +70,10 @@ CONTRACT = {
     (RetrySafety.READ, FailureClass.REFUSED): True,
     (RetrySafety.READ, FailureClass.PEER_GONE): True,
     (RetrySafety.READ, FailureClass.OUTCOME_UNKNOWN): True,
+    (RetrySafety.IDEMPOTENT, FailureClass.NOT_DELIVERED): True,
+    (RetrySafety.IDEMPOTENT, FailureClass.REFUSED): True,
+    (RetrySafety.IDEMPOTENT, FailureClass.PEER_GONE): True,
+    (RetrySafety.IDEMPOTENT, FailureClass.OUTCOME_UNKNOWN): True,
     (RetrySafety.WRITE, FailureClass.NOT_DELIVERED): True,
     (RetrySafety.WRITE, FailureClass.REFUSED): True,
     (RetrySafety.WRITE, FailureClass.PEER_GONE): True,
@@ -253,3 +259,53 @@ def test_graceful_stop_refusals_fail_over(kind: str) -> None:
             assert read.result(timeout=20) == "kept"
             assert write.result(timeout=20) is None
         assert shell.do(cache.get(write_key)) == "new"
+
+
+# -- refusals: the answers Ignite gives for requests it did not apply --------------------------
+
+
+@pytest.mark.parametrize("kind", sorted(LocalCluster.REFUSAL_MESSAGES))
+def test_the_clusters_refusals_are_recognised(kind: str) -> None:
+    """The client's markers match what the local cluster answers (in Ignite's words)."""
+    error = ServerError(StatusCode.FAILED, LocalCluster.REFUSAL_MESSAGES[kind] + ": [7]")
+    # A forward that timed out may still be applied by the node it waited for.
+    assert error.refused is (kind != "forward_timeout")
+    assert not ServerError(StatusCode.CACHE_DOES_NOT_EXIST, "node is stopping").refused
+
+
+@pytest.mark.parametrize("kind", SHELLS)
+def test_exchange_refusals_are_sent_again(kind: str) -> None:
+    """During a topology change the cluster refuses key requests; they are sent again."""
+    with LocalCluster(nodes=3, backups=1, exchange_refusals=True) as cluster, connected(
+        kind, cluster.endpoints, timeout=5.0
+    ) as shell:
+        cache = shell.do(shell.client.get_or_create_cache("exchange"))
+        errors: list[BaseException] = []
+        written: dict[int, int] = {}
+        stop = threading.Event()
+
+        def work() -> None:
+            i = 0
+            while not stop.is_set():
+                key = i % 50
+                try:
+                    shell.do(cache.put(key, i))
+                    written[key] = i
+                    shell.do(cache.replace_if_equals(key, i, i))
+                    batch = {50 + (i + j) % 50: i for j in range(3)}
+                    shell.do(cache.put_all(batch))  # split by node: refusals pause in parallel
+                    written.update(batch)
+                except Exception as error:  # every error fails the test
+                    errors.append(error)
+                i += 1
+
+        with ThreadPoolExecutor(1) as pool:
+            running = pool.submit(work)
+            time.sleep(0.3)
+            cluster.add_node()
+            cluster.wait_for_rebalance()
+            time.sleep(0.3)
+            stop.set()
+            running.result(timeout=30)
+        assert errors == []
+        assert all(shell.do(cache.get(key)) == value for key, value in written.items())

@@ -2,8 +2,8 @@
 
 The references are independent of our routing code: the server's own count
 of requests that reached a non-primary node (``forwarded``), the server's
-storage (``local_peek`` on each node), and pyignite 0.6.1's router where the
-fact sheet (§6.3) says it is right.
+storage (``local_peek`` on each node), and pyignite 0.6.1's router where it
+hashes as Java does.
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ def test_agrees_with_pyignite_where_pyignite_is_right(cluster: LocalCluster) -> 
 
 
 def test_follows_the_server_where_pyignite_is_wrong(cluster: LocalCluster) -> None:
-    """Non-BMP strings and INT-hinted keys (fact sheet §6.3): the server's storage decides."""
+    """Non-BMP strings and INT-hinted keys (pyignite hashes them wrong): the server decides."""
     with connected("sync", cluster.endpoints) as shell:
         cache = shell.client.get_or_create_cache("deviations")
         cache.get(0)

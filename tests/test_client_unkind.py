@@ -74,7 +74,7 @@ def test_a_second_cache_object_shares_the_map(kind: str) -> None:
     ) as shell:
         first = shell.do(shell.client.get_or_create_cache("shared-map"))
         settle_routing(shell, first, cluster, range(20))
-        second = shell.client.get_cache("shared-map")
+        second = shell.do(shell.client.get_cache("shared-map"))
         assert all(shell.client.route(second, key).reason == "primary" for key in range(50))
         cluster.reset_stats()
         for key in range(200):

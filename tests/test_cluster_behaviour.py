@@ -2,7 +2,7 @@
 
 Requests are built and answers parsed with the ``protocol`` client side over
 plain sockets (``tests/raw_client.py``); OP 5102 answers are parsed here
-straight from the fact sheet's layout (§8.3), independently of ``protocol``.
+straight from ``ClientClusterGroupGetNodesEndpointsResponse``'s layout, not from ``protocol``.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ nodes, exchanges, and the server's own error behaviour, seen on the wire.
 
 Expected maps come from ``affinity.assign`` over the consistent ids and node ids
 the cluster reports, computed here; expected error bytes are built by hand from
-the fact sheet's layouts (§1.3, §2.3) and Ignite's message texts.
+the layouts of ``ClientResponse`` and ``ClientListenerNioListener`` and Ignite's message texts.
 """
 
 from __future__ import annotations

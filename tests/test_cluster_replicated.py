@@ -1,4 +1,4 @@
-"""Replicated caches in LocalCluster follow Ignite's replicatedAssign (fact sheet §10.10):
+"""Replicated caches in LocalCluster follow Ignite's replicatedAssign (RendezvousAffinityFunction):
 the primary by rendezvous hash, then every other node in topology (join) order."""
 
 from __future__ import annotations

@@ -29,7 +29,9 @@ def test_demo_survives_a_node_failure_without_errors_or_lost_writes() -> None:
     assert summary["errors"] == 0
     assert summary["lost"] == 0
     assert summary["ops"] > 1000
-    assert summary["failovers"] >= 1  # the kill really hit the workload
+    # The kill really hit the client: a request failed over, or the client found the
+    # connection closed before it sent one (an idle check) and reconnected after the restart.
+    assert summary["failovers"] + summary["reconnects"] >= 1
     assert summary["recovery_s"] is not None and summary["recovery_s"] <= 2
     assert summary["primary_ratio"] > 0.9
 

@@ -79,8 +79,8 @@ def test_nothing_imports_a_bare_affinity_or_protocol() -> None:
     assert offenders == []
 
 
-# The command line, the demo and the benchmark run a LocalCluster; the client does not.
-TOOLS = ("testing", "commands", "cli.py", "bench.py", "benchserver.py", "demo.py")
+# The command line, the demo and the chaos runner run a LocalCluster; the client does not.
+TOOLS = ("testing", "commands", "chaos", "cli.py", "demo.py")
 
 
 def test_client_never_imports_the_test_cluster() -> None:

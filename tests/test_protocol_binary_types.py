@@ -29,7 +29,7 @@ from ignite_router.protocol.values import BinaryType, encode_binary_type_respons
 from tests.protocol_harness import PYIGNITE_VERSIONS, TEXT, Loopback, answer, context_for
 
 # pyignite lower-cases names with str.lower() and hashes code points, which differs
-# from Java for some non-ASCII names (fact sheet §6.3): compare on ASCII identifiers.
+# from Java for some non-ASCII names (its lower-casing differs): compare on ASCII identifiers.
 IDENTIFIERS = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,11}", fullmatch=True)
 PY_TYPES = {3: IntObject, 4: LongObject, 9: String, 8: BoolObject, 6: DoubleObject}
 FIELDS = st.dictionaries(IDENTIFIERS, st.sampled_from(sorted(PY_TYPES)), max_size=4)

@@ -183,7 +183,7 @@ def test_create_with_configuration_matches_pyignite(version, data, get_or_create
     (theirs,) = conn.requests
     ours = bytearray()
     encode_configuration_request(ours, context, op, request_id_of(theirs), properties)
-    # Equal except the configuration length: pyignite writes a bogus one (fact sheet:
+    # Equal except the configuration length: pyignite writes a bogus one
     # the server reads and ignores it; ours is the true length of what follows).
     assert ours[:14] == theirs[:14] and ours[18:] == theirs[18:]
     assert int.from_bytes(ours[14:18], "little") == len(ours) - 18
@@ -276,7 +276,7 @@ def test_names_create_destroy_match_pyignite(version, names, name, get_or_create
     assert bytes(ours) == conn.requests[-1]
     assert decode_name_request(memoryview(ours)[4:], 10) == name
 
-    # By id: pyignite's own cache id is wrong for non-BMP names (fact sheet §6.3).
+    # By id: pyignite's own cache id is wrong for non-BMP names (it hashes code points).
     assert api.cache_destroy(conn, cache_id(name)).status == 0
     ours.clear()
     encode_destroy_request(ours, request_id_of(conn.requests[-1]), cache_id(name))

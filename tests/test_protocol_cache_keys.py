@@ -264,7 +264,7 @@ def test_expiry_policy_prefix_matches_pyignite(version, create, update, access) 
 
 
 def test_verified_dumps() -> None:
-    # Fact sheet §3.4 (pyignite output, verified).
+    # pyignite 0.6.1's Query.from_python output.
     context = ProtocolContext(LATEST, frozenset({2}))
     buf = bytearray()
     encode_cache_request(buf, context, Op.CACHE_PUT, 1, CacheTarget(MY_CACHE), 1, "x")

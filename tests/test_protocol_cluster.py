@@ -99,7 +99,7 @@ def test_node_ids_round_trip(version, projection, ids) -> None:
 def test_node_ids_layout() -> None:
     # ClientClusterGroupProjection.read: i32 count, then per item i16 code (1 attribute:
     # String name + any typed object, 2 servers: bool). No "has projection" bool
-    # (fact sheet §10.1).
+    # (``ClientClusterGroupProjection.read``).
     buf = bytearray()
     encode_node_ids_request(buf, 1, -1)
     assert buf[14:] == b"\xff" * 8 + b"\x00\x00\x00\x00"  # every node
@@ -222,7 +222,7 @@ def test_endpoints_use_raw_uuids() -> None:
     assert buf[14:] == b"\xff" * 16  # -1, -1: first time, latest
     body = bytearray()
     encode_endpoints(body, TopologyEndpoints(7, (NodeEndpoints(NODE, 10800, ("127.0.0.1",)),)))
-    assert body[12:28] == RAW_NODE  # fact sheet §8.3: no 0x0a type code
+    assert body[12:28] == RAW_NODE  # no 0x0a type code: ClientClusterGroupGetNodesEndpointsResponse
     context = ProtocolContext(LATEST)
     frame = answer(context, bytes(buf), lambda out: out.extend(body))
     payload = memoryview(frame)[4:]

@@ -73,7 +73,7 @@ class Server:
     def answer(self, payload: memoryview, out: bytearray) -> None:
         header = decode_request_header(payload)
         request = decode_cache_request(self.context, header.op_code, payload, header.body_offset)
-        topology = None if self.topology_sent else (1, 0)  # first answer carries it (§1.4)
+        topology = None if self.topology_sent else (1, 0)  # the first answer carries it
         self.topology_sent = True
         if request.target.cache_id != cache_id("people"):
             error = (1000, f"Cache does not exist [cacheId= {request.target.cache_id}]")

@@ -61,7 +61,7 @@ def _pyignite_response(version: ProtocolVersion, frame: bytes) -> PyHandshakeRes
 
 
 def test_verified_dumps() -> None:
-    # Fact sheet §2.6 (pyignite output, verified).
+    # pyignite 0.6.1's HandshakeRequest output.
     assert encode_handshake_request(HandshakeRequest(LATEST, frozenset({2}))).hex() == (
         "0e00000001010007000000020c0100000004"
     )
@@ -94,7 +94,7 @@ def test_requests_match_pyignite(version, credentials) -> None:
     if credentials is None or (user.isascii() and password.isascii()):
         assert ours == theirs
     else:
-        # pyignite counts characters, not UTF-8 bytes (fact sheet §9 pitfall 7): its
+        # pyignite counts characters, not UTF-8 bytes: its
         # length prefix is short and a server would misread the stream. We follow
         # the server.
         declared = int.from_bytes(theirs[:4], "little")

@@ -113,7 +113,7 @@ def _pyignite_parse(context: ProtocolContext, frame: bytes, following: list):
 
 
 def test_verified_response_dumps() -> None:
-    # Fact sheet §3.4 (parsed by pyignite, verified).
+    # Parsed by pyignite 0.6.1.
     context = ProtocolContext(LATEST)
     out = bytearray()
     start = encode_response_header(out, context, 7, (12, 3))

@@ -63,7 +63,7 @@ def answers(draw, extended: bool = False) -> PartitionsResponse:
 def test_request_matches_the_verified_dump() -> None:
     buf = bytearray()
     encode_partitions_request(buf, ProtocolContext(LATEST, frozenset({2})), 3, [MY_CACHE])
-    # Fact sheet §4.1 (pyignite output, verified).
+    # pyignite 0.6.1's request bytes.
     assert bytes(buf) == bytes.fromhex("12000000 4d04 0300000000000000 01000000 0ee0ed77")
 
 
@@ -112,7 +112,7 @@ def test_feature_13_layout_round_trips(response, cache_ids) -> None:
 
 
 def test_the_crafted_answer_becomes_a_partition_map() -> None:
-    # The crafted answer of fact sheet §4.2: {100 (key cfg 777->888), 200 on N1/N2}, {300}.
+    # A crafted ClientCachePartitionsResponse: {100 (key cfg 777->888), 200 on N1/N2}, {300}.
     n1, n2 = uuid.UUID(int=1), uuid.UUID(int=2)
     response = PartitionsResponse(
         (12, 3),

@@ -16,7 +16,14 @@ import uuid
 
 import pytest
 
-from ignite_router.affinity.types import CollectionKind, EnumValue, IgniteCollection, IgniteType
+from ignite_router.affinity.types import (
+    CollectionKind,
+    EnumValue,
+    IgniteCollection,
+    IgniteMap,
+    IgniteType,
+    MapKind,
+)
 from ignite_router.protocol.errors import ProtocolError
 from ignite_router.protocol.values import (
     MAX_DEPTH,
@@ -136,7 +143,8 @@ def test_typed_array_elements_must_have_the_element_type() -> None:
 def test_collection_and_map_kinds() -> None:
     both_fail(b"\x18" + struct.pack("<ib", 0, 9), "unknown kind 9")
     both_fail(b"\x19" + struct.pack("<ib", 0, 3), "unknown kind 3")
-    assert read_value(b"\x19" + struct.pack("<ib", 0, 0), 0) == ({}, 6)  # kind 0 = hash map
+    empty, end = read_value(b"\x19" + struct.pack("<ib", 0, 0), 0)
+    assert (empty, end) == (IgniteMap(MapKind.HASH_MAP, {}), 6)  # kind 0 = hash map
 
 
 def test_unhashable_map_key_is_reported() -> None:
@@ -162,7 +170,7 @@ def _nested_arrays(levels: int) -> bytes:
 def test_depth_limit() -> None:
     value, end = read_value(_nested_arrays(MAX_DEPTH), 0)
     for _ in range(MAX_DEPTH):
-        (value,) = value
+        (value,) = value.items
     assert value is None and end == len(_nested_arrays(MAX_DEPTH))
     assert skip_value(_nested_arrays(MAX_DEPTH), 0) == end
     both_fail(_nested_arrays(MAX_DEPTH + 1), "deeper than 64")
@@ -189,7 +197,7 @@ def test_handles_resolve_to_earlier_values() -> None:
     inner = encode(["x", "y"])  # STRING_ARRAY at offset 9
     data = obj_array(inner + b"\x66" + struct.pack("<i", 9 + len(inner) - 9), 2)
     value, end = read_value(data, 0)
-    assert value == [["x", "y"], ["x", "y"]] and end == len(data) == skip_value(data, 0)
+    assert value == (-1, [["x", "y"], ["x", "y"]]) and end == len(data) == skip_value(data, 0)
 
 
 def test_handle_to_a_container_keeps_identity_and_cycles() -> None:
@@ -201,7 +209,7 @@ def test_handle_to_a_container_keeps_identity_and_cycles() -> None:
     shared = obj_array(b"\x65", 1)
     data = obj_array(shared + b"\x66" + struct.pack("<i", len(shared)), 2)
     value, _ = read_value(data, 0)
-    assert value[0] is value[1]
+    assert value.items[0] is value.items[1]
 
 
 def test_handles_pointing_forward_or_outside() -> None:
@@ -248,7 +256,7 @@ def test_handle_bomb_is_bounded() -> None:
 def test_wrapped_data() -> None:
     inner = encode([1, "a"])
     data = b"\x1b" + struct.pack("<i", len(inner)) + inner + struct.pack("<i", 0)
-    assert read_value(data, 0) == ([1, "a"], len(data)) and skip_value(data, 0) == len(data)
+    assert read_value(data, 0) == ((-1, [1, "a"]), len(data)) and skip_value(data, 0) == len(data)
     both_fail(b"\x1b" + struct.pack("<i", 0) + struct.pack("<i", 0), "WRAPPED_DATA")
     both_fail(b"\x1b" + struct.pack("<i", len(inner)) + inner + struct.pack("<i", 99), "root")
     both_fail(b"\x1b" + struct.pack("<i", 50) + inner, "WRAPPED_DATA")
@@ -346,7 +354,7 @@ def test_complex_object_with_raw_data_and_class_name() -> None:
         (1.5, T.DECIMAL, TypeError, "DECIMAL"),
         (EnumValue(0, 1), None, ValueError, "type id 0"),
         (EnumValue(2**40, 1), None, ValueError, "int32"),
-        ((1, 2), T.ENUM, TypeError, "ENUM"),
+        ((1, "a"), T.ENUM, TypeError, "ENUM"),
         ({"a": 1}, T.LONG, TypeError, "LONG"),
         ([1, 2**40], T.INT_ARRAY, ValueError, "INT_ARRAY"),
         ([1.5], T.INT_ARRAY, TypeError, "INT_ARRAY"),
@@ -390,7 +398,7 @@ def test_int_subclasses_and_hints_as_tuples_anywhere() -> None:
     assert encode(Level.HIGH, T.INT) == encode(3, T.INT)
     nested = {"k": [(1, T.SHORT), {(2, T.BYTE): (3.5, T.FLOAT)}]}
     value, _ = read_value(encode(nested), 0)
-    assert value == {"k": [1, {2: 3.5}]}
+    assert value == (MapKind.HASH_MAP, {"k": (-1, [1, (MapKind.HASH_MAP, {2: 3.5})])})
     data = encode(nested)
     assert encode(1, T.SHORT) in data and encode(2, T.BYTE) in data and encode(3.5, T.FLOAT) in data
 
@@ -435,4 +443,4 @@ def test_complex_objects_as_map_keys() -> None:
     registry = BinaryTypeRegistry([BinaryTypeRegistry().binary_type_for(first)])
     keys = [ComplexObject("Key", {"id": (i, T.INT), "tags": ["a"]}) for i in range(50)]
     value, _ = read_value(encode({key: i for i, key in enumerate(keys)}), 0, registry)
-    assert value == {key: i for i, key in enumerate(keys)}
+    assert value.items == {key: i for i, key in enumerate(keys)}

@@ -7,9 +7,12 @@ bytes back. Where pyignite deviates from the server, the test follows the
 server and asserts the documented difference:
 
 * Date/Timestamp/Time: pyignite computes milliseconds with float arithmetic
-  (``int(dt.timestamp() * 1000)``), which can be one millisecond off; it
-  decodes to naive *local* datetimes. We compare bytes when its float math
-  lands on the exact millisecond, and otherwise assert the 1 ms error.
+  (``int(dt.timestamp() * 1000)``), which can be one millisecond off. Both
+  take a naive datetime as local time and decode to naive local datetimes
+  (the temporal tests run where local time is not UTC). We compare bytes when
+  its float math lands on the exact millisecond, and otherwise assert the
+  1 ms error. pyignite decodes a Timestamp to ``(datetime, nanos)``; we to
+  one datetime with the microseconds of the nanos.
 * Decimal: pyignite normalizes (``Decimal("1.50")`` is sent as scale 1,
   unscaled 15; ``100`` as scale -2) and sends ``-0`` with a sign bit; the
   server keeps the scale (``BigDecimal.scale()``) and has no negative zero.
@@ -56,6 +59,7 @@ from ignite_router.protocol.values import (
     skip_value,
     write_value,
 )
+from tests.local_time import OFF_UTC_ZONE, local_zone
 
 T = IgniteType
 UTC = datetime.UTC
@@ -232,8 +236,9 @@ def test_same_bytes_as_pyignite_and_pyignite_reads_ours(name: str, data: st.Data
     value = data.draw(values)
     encoded = ours(value, hint)
     assert encoded == pyignite_encode(py_type, to_py(value))
-    assert from_py(pyignite_decode(encoded)) == value
-    assert decode(encoded) == value
+    theirs = pyignite_decode(encoded)
+    assert from_py(theirs) == value
+    assert decode(encoded) == theirs  # we read what pyignite reads
 
 
 def test_strings_with_nul_are_kept_unlike_pyignite() -> None:
@@ -276,18 +281,27 @@ def test_char_matches_pyignite_and_documents_its_decoding_limit(char: str) -> No
 
 # ------------------------------------------------------------------ temporal types
 
-moments = st.datetimes(
+
+@pytest.fixture(scope="module", autouse=True)
+def off_utc_zone():
+    """Both clients take naive datetimes as local time: make local time differ from UTC."""
+    with local_zone(OFF_UTC_ZONE):
+        yield
+
+
+naive_moments = st.datetimes(
     min_value=datetime.datetime(1900, 1, 1), max_value=datetime.datetime(2200, 1, 1)
-).map(lambda d: d.replace(tzinfo=UTC))
+)
+moments = st.one_of(naive_moments, naive_moments.map(lambda d: d.replace(tzinfo=UTC)))
+ONE_MS = datetime.timedelta(milliseconds=1)
 
 
-def _epoch_ms(moment: datetime.datetime) -> int:
-    delta = moment - datetime.datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400_000_000 + delta.seconds * 1_000_000 + delta.microseconds) // 1000
+def _on_ms(moment: datetime.datetime) -> datetime.datetime:
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-def _local_to_utc(naive: datetime.datetime) -> datetime.datetime:
-    return naive.astimezone(UTC)  # pyignite decodes to naive local time
+def _epoch_ms_of(encoded: bytes, offset: int = 1) -> int:
+    return int.from_bytes(encoded[offset : offset + 8], "little", signed=True)
 
 
 def _check_float_millis(
@@ -299,38 +313,49 @@ def _check_float_millis(
     else:
         assert abs(float_ms - exact_ms) == 1
         assert ours_bytes[:ms_offset] == theirs[:ms_offset]
-        assert int.from_bytes(theirs[ms_offset : ms_offset + 8], "little", signed=True) == float_ms
+        assert _epoch_ms_of(theirs, ms_offset) == float_ms
+
+
+def _read_alike(ours_value: datetime.datetime, theirs: datetime.datetime) -> None:
+    """Both naive local datetimes of the same instant (pyignite's float: within 1 ms)."""
+    assert ours_value.tzinfo is None and theirs.tzinfo is None
+    assert abs(ours_value - theirs) < ONE_MS
 
 
 @settings(max_examples=200)
-@given(moments.map(lambda d: d.replace(microsecond=d.microsecond // 1000 * 1000)))
+@given(moments.map(_on_ms))
 def test_date_against_pyignite(moment: datetime.datetime) -> None:
     encoded = ours(moment, T.DATE)
-    exact_ms = _epoch_ms(moment)
-    assert int.from_bytes(encoded[1:9], "little", signed=True) == exact_ms
-    _check_float_millis(
-        encoded, pyignite_encode(pt.DateObject, moment), 1, exact_ms, int(moment.timestamp() * 1000)
-    )
-    assert abs(_local_to_utc(pyignite_decode(encoded)) - moment) < datetime.timedelta(
-        milliseconds=1
-    )
-    assert decode(encoded) == moment
+    float_ms = int(moment.timestamp() * 1000)
+    exact_ms = _epoch_ms_of(encoded)
+    assert abs(exact_ms - moment.timestamp() * 1000) < 1
+    _check_float_millis(encoded, pyignite_encode(pt.DateObject, moment), 1, exact_ms, float_ms)
+    decoded = decode(encoded)
+    _read_alike(decoded, pyignite_decode(encoded))
+    if moment.tzinfo is None:
+        # A naive datetime comes back as written (unless it names a skipped local hour).
+        assert decoded == moment or decoded.timestamp() == moment.timestamp()
+    else:
+        assert decoded == moment.astimezone().replace(tzinfo=None)
 
 
 @settings(max_examples=200)
-@given(moments)
-def test_timestamp_against_pyignite(moment: datetime.datetime) -> None:
-    encoded = ours(moment, T.TIMESTAMP)
-    exact_ms = _epoch_ms(moment)
-    nanos = moment.microsecond % 1000 * 1000
-    on_ms = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+@given(moments, st.integers(0, 999_999))
+def test_timestamp_against_pyignite(moment: datetime.datetime, nanos: int) -> None:
+    on_ms = _on_ms(moment)
+    # pyignite's shape, (datetime, nanoseconds within its millisecond), gives pyignite's bytes.
+    encoded = ours((on_ms, nanos), T.TIMESTAMP)
     theirs = pyignite_encode(pt.TimestampObject, (on_ms, nanos))
-    _check_float_millis(encoded, theirs, 1, exact_ms, int(on_ms.timestamp() * 1000))
+    _check_float_millis(encoded, theirs, 1, _epoch_ms_of(encoded), int(on_ms.timestamp() * 1000))
     assert encoded[9:] == theirs[9:]
     their_moment, their_nanos = pyignite_decode(encoded)
     assert their_nanos == nanos
-    assert abs(_local_to_utc(their_moment) - on_ms) < datetime.timedelta(milliseconds=1)
-    assert decode(encoded) == moment
+    decoded = decode(encoded)
+    _read_alike(decoded - datetime.timedelta(microseconds=nanos // 1000), their_moment)
+    # A datetime with microseconds sends them as the nanos of its millisecond.
+    plain = ours(moment, T.TIMESTAMP)
+    assert plain[:9] == ours(on_ms, T.TIMESTAMP)[:9]
+    assert int.from_bytes(plain[9:], "little") == moment.microsecond % 1000 * 1000
 
 
 @settings(max_examples=200)
@@ -346,24 +371,24 @@ def test_time_against_pyignite(millis: int) -> None:
 
 
 @settings(max_examples=50)
-@given(
-    st.lists(
-        st.one_of(
-            st.none(), moments.map(lambda d: d.replace(microsecond=d.microsecond // 1000 * 1000))
-        ),
-        max_size=5,
-    )
-)
+@given(st.lists(st.one_of(st.none(), moments.map(_on_ms)), max_size=5))
 def test_date_and_time_arrays_against_pyignite(moments_: list) -> None:
-    exact = all(m is None or int(m.timestamp() * 1000) == _epoch_ms(m) for m in moments_)
     encoded = ours(moments_, T.DATE_ARRAY)
+    exact = all(
+        m is None or int(m.timestamp() * 1000) == _epoch_ms_of(ours(m, T.DATE)) for m in moments_
+    )
     if exact:
         assert encoded == pyignite_encode(pt.DateArrayObject, moments_)
-    decoded = pyignite_decode(encoded)
+    theirs = pyignite_decode(encoded)
+    decoded = decode(encoded)
+    assert [m is None for m in theirs] == [m is None for m in moments_]
     assert [m is None for m in decoded] == [m is None for m in moments_]
-    assert decode(encoded) == moments_
+    for mine, their in zip(decoded, theirs, strict=True):
+        if mine is not None:
+            _read_alike(mine, their)
     stamps = [None if m is None else (m, 0) for m in moments_]
-    encoded = ours(moments_, T.TIMESTAMP_ARRAY)
+    encoded = ours(stamps, T.TIMESTAMP_ARRAY)
+    assert encoded == ours(moments_, T.TIMESTAMP_ARRAY)
     if exact:
         assert encoded == pyignite_encode(pt.TimestampArrayObject, stamps)
     deltas = [
@@ -481,7 +506,9 @@ def test_complex_object_against_pyignite(layout, compact: bool, data: st.DataObj
         assert getattr(back, name) == _their_value(kind, values[name])
     registry = BinaryTypeRegistry()
     registry.add(registry.binary_type_for(obj))
-    assert decode(encoded, registry).values() == values
+    decoded = decode(encoded, registry).values()
+    assert decoded == {n: _their_value(k, values[n]) for n, k in layout}
+    assert decoded == {name: getattr(back, name) for name, _ in layout}
 
 
 def _field_offsets(data: bytes) -> list[int]:
@@ -496,8 +523,8 @@ def _field_offsets(data: bytes) -> list[int]:
     ]
 
 
-def test_fact_sheet_dumps_and_pyignite_agree() -> None:
-    """§5.4 verified dumps (compact and full footer) == our bytes == pyignite's bytes."""
+def test_complex_object_dumps_and_pyignite_agree() -> None:
+    """Known dumps (compact and full footer) == our bytes == pyignite's bytes."""
     compact = bytes.fromhex(
         "67012b00 8d3837ab 7f1d9f52 26000000 df1a5f00 24000000 032a0000 00090200 00006575 181d"
     )
@@ -550,7 +577,8 @@ def test_wrapped_data_matches_pyignites_reading() -> None:
     encoded = ours([1, "a"], T.WRAPPED_DATA)
     payload, root = pyignite_decode(encoded)
     assert payload == ours([1, "a"]) and root == 0
-    assert decode(encoded) == [1, "a"]
+    # pyignite stops at the wrapper's bytes; we read the object inside, as pyignite reads it.
+    assert decode(encoded) == pyignite_decode(payload) == (-1, [1, "a"])
 
 
 def test_uuid_layout_is_java_order() -> None:

@@ -3,8 +3,10 @@
 Also holds the hypothesis strategies (``value_pairs``) and the structural
 comparison (``assert_same``) that the fuzz tests reuse. A pair is
 ``(input, expected)``: what is written, and what decoding must return
-(e.g. a naive datetime comes back aware in UTC, a set as a HASH_SET
-IgniteCollection, a hinted ``(value, hint)`` tuple as the bare value).
+(e.g. an aware datetime comes back as the naive local time of the same
+instant, a set as a HASH_SET IgniteCollection, a dict as a HASH_MAP IgniteMap,
+a mixed list as an ObjectArray with type id -1, a hinted ``(value, hint)``
+tuple as the bare value: the shapes pyignite 0.6.1 reads).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import struct
 import uuid
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +30,7 @@ from ignite_router.affinity.types import (
     IgniteMap,
     IgniteType,
     MapKind,
+    infer_type,
 )
 from ignite_router.protocol.values import (
     BinaryTypeRegistry,
@@ -37,6 +41,7 @@ from ignite_router.protocol.values import (
     skip_value,
     write_value,
 )
+from tests.local_time import OFF_UTC_ZONE, local_zone
 
 T = IgniteType
 UTC = datetime.UTC
@@ -119,18 +124,34 @@ def _ms(value: datetime.datetime) -> datetime.datetime:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
+def _local(value: datetime.datetime) -> datetime.datetime:
+    """The naive local time of an aware instant (how dates are read, as pyignite reads them)."""
+    return value.astimezone().replace(tzinfo=None)
+
+
 aware = st.datetimes(
-    min_value=datetime.datetime(1, 1, 2), max_value=datetime.datetime(9999, 12, 30)
+    min_value=datetime.datetime(1, 1, 3), max_value=datetime.datetime(9999, 12, 29)
 ).map(lambda d: d.replace(tzinfo=UTC))
+naive = st.datetimes(
+    min_value=datetime.datetime(1, 1, 3), max_value=datetime.datetime(9999, 12, 29)
+)
 date_pairs = st.one_of(
-    aware.map(_ms).map(lambda d: (d, d)),
-    aware.map(_ms).map(lambda d: (d.replace(tzinfo=None), d)),  # naive = UTC
-    aware.map(lambda d: (d.astimezone(datetime.timezone(datetime.timedelta(hours=5))), _ms(d))),
-    st.dates(min_value=datetime.date(1, 1, 2)).map(
-        lambda d: (d, datetime.datetime(d.year, d.month, d.day, tzinfo=UTC))
+    aware.map(_ms).map(lambda d: (d, _local(d))),
+    naive.map(_ms).map(lambda d: (d, d)),  # naive = local time, back as it was written
+    aware.map(
+        lambda d: (d.astimezone(datetime.timezone(datetime.timedelta(hours=5))), _local(_ms(d)))
+    ),
+    st.dates(min_value=datetime.date(1, 1, 3), max_value=datetime.date(9999, 12, 29)).map(
+        lambda d: (d, datetime.datetime(d.year, d.month, d.day))  # local midnight
     ),
 )
-timestamp_pairs = aware.map(lambda d: ((d, T.TIMESTAMP), d))
+timestamp_pairs = st.one_of(
+    aware.map(lambda d: ((d, T.TIMESTAMP), _local(d))),
+    # pyignite's (datetime, nanoseconds within the millisecond) form
+    st.tuples(naive.map(_ms), st.integers(0, 999_999)).map(
+        lambda p: ((p, T.TIMESTAMP), p[0] + datetime.timedelta(microseconds=p[1] // 1000))
+    ),
+)
 time_pairs = st.one_of(
     st.integers(-(10**14), 10**14).map(
         lambda ms: (datetime.timedelta(milliseconds=ms), datetime.timedelta(milliseconds=ms))
@@ -221,10 +242,12 @@ array_pairs = st.one_of(
     _array(_nullable(texts), T.STRING_ARRAY),
     _array(_nullable(st.uuids()), T.UUID_ARRAY),
     _pairs_list(st.one_of(st.none().map(lambda v: (v, v)), date_pairs), T.DATE_ARRAY),
-    _array(_nullable(aware), T.TIMESTAMP_ARRAY),
+    _array(_nullable(aware), T.TIMESTAMP_ARRAY, lambda d: None if d is None else _local(d)),
     _pairs_list(st.one_of(st.none().map(lambda v: (v, v)), time_pairs), T.TIME_ARRAY),
     _pairs_list(st.one_of(st.none().map(lambda v: (v, v)), decimal_pairs), T.DECIMAL_ARRAY),
-    _array(_nullable(enums), T.ENUM_ARRAY),
+    st.lists(_nullable(enums), max_size=6).map(
+        lambda items: ((items, T.ENUM_ARRAY), ObjectArray(-1, items, array_type=T.ENUM_ARRAY))
+    ),
     st.tuples(int32.filter(lambda t: t not in (0, -1)), st.lists(_nullable(enums), max_size=4)).map(
         lambda p: (
             ObjectArray(p[0], p[1], array_type=T.ENUM_ARRAY),
@@ -279,10 +302,27 @@ def complex_pairs(children: st.SearchStrategy) -> st.SearchStrategy:
     )
 
 
+def _list_pair(ps: list[tuple[Any, Any]]) -> tuple[Any, Any]:
+    """A list is a typed array (read as a list) or, if mixed, an Object[] (an ObjectArray)."""
+    value, expected = [p[0] for p in ps], [p[1] for p in ps]
+    if infer_type(value) is T.OBJECT_ARRAY:
+        return value, ObjectArray(-1, expected)
+    return value, expected
+
+
 def _extend(children: st.SearchStrategy) -> st.SearchStrategy:
     return st.one_of(
-        st.lists(children, max_size=4).map(lambda ps: ([p[0] for p in ps], [p[1] for p in ps])),
-        _pairs_list(children, T.OBJECT_ARRAY),
+        st.lists(children, max_size=4).map(_list_pair),
+        st.lists(children, max_size=5).map(
+            lambda ps: (([p[0] for p in ps], T.OBJECT_ARRAY), ObjectArray(-1, [p[1] for p in ps]))
+        ),
+        # pyignite's (type id, items) tuple, hinted as an object array
+        st.lists(children, max_size=3).map(
+            lambda ps: (
+                ((-1, [p[0] for p in ps]), T.OBJECT_ARRAY),
+                ObjectArray(-1, [p[1] for p in ps]),
+            )
+        ),
         st.tuples(int32.filter(lambda t: t not in (0, -1)), st.lists(children, max_size=3)).map(
             lambda p: (
                 ObjectArray(p[0], [c[0] for c in p[1]]),
@@ -295,6 +335,13 @@ def _extend(children: st.SearchStrategy) -> st.SearchStrategy:
                 IgniteCollection(p[0], [c[1] for c in p[1]]),
             )
         ),
+        # pyignite's plain (kind, items) tuple, unhinted
+        st.tuples(st.sampled_from(CollectionKind), st.lists(children, max_size=4)).map(
+            lambda p: (
+                (int(p[0]), [c[0] for c in p[1]]),
+                IgniteCollection(p[0], [c[1] for c in p[1]]),
+            )
+        ),
         st.lists(children, max_size=4).map(
             lambda ps: (
                 ([p[0] for p in ps], T.COLLECTION),
@@ -302,7 +349,19 @@ def _extend(children: st.SearchStrategy) -> st.SearchStrategy:
             )
         ),
         st.dictionaries(hashable_keys, children, max_size=4).map(
-            lambda d: ({k: p[0] for k, p in d.items()}, {k: p[1] for k, p in d.items()})
+            lambda d: (
+                {k: p[0] for k, p in d.items()},
+                IgniteMap(MapKind.HASH_MAP, {k: p[1] for k, p in d.items()}),
+            )
+        ),
+        # pyignite's plain (kind, dict) tuple, unhinted
+        st.tuples(
+            st.sampled_from(MapKind), st.dictionaries(hashable_keys, children, max_size=3)
+        ).map(
+            lambda p: (
+                (int(p[0]), {k: c[0] for k, c in p[1].items()}),
+                IgniteMap(p[0], {k: c[1] for k, c in p[1].items()}),
+            )
         ),
         st.dictionaries(hashable_keys, children, max_size=3).map(
             lambda d: (
@@ -363,6 +422,13 @@ def encode(value: Any) -> bytes:
 # ------------------------------------------------------------------ tests
 
 
+@pytest.fixture(scope="module", autouse=True)
+def off_utc_zone():
+    """Naive datetimes are local time: run the round trips where local time is not UTC."""
+    with local_zone(OFF_UTC_ZONE):
+        yield
+
+
 @settings(max_examples=400)
 @given(value_pairs)
 def test_round_trip_every_type(pair: tuple[Any, Any]) -> None:
@@ -417,7 +483,7 @@ def test_complex_object_header(fields, compact: bool, raw: bytes | None) -> None
     assert bool(flags & 0x0020) == compact
     assert bool(flags & 0x0004) == (raw is not None)
     assert bool(flags & 0x0002) == bool(fields)
-    # The hash covers fields and raw data, up to the footer (§5.5).
+    # The hash covers fields and raw data, up to the footer (BinaryArrayIdentityResolver).
     assert hash_code == binary_object_hash(data[24 : schema_offset if fields else len(data)])
     assert obj.hash_code == hash_code
     registry = BinaryTypeRegistry()
@@ -437,7 +503,7 @@ def _sized_object(payload_size: int, compact: bool) -> ComplexObject:
 
 
 def test_offset_widths_follow_javas_thresholds() -> None:
-    """1-byte offsets while the last field offset < 256, 2-byte < 65536, else 4 (§5.4)."""
+    """1-byte offsets while the last offset < 256, 2-byte < 65536, else 4 (Java's postWrite)."""
     for payload, flag, width in ((200, 0x08, 1), (300, 0x10, 2), (70_000, 0, 4)):
         for compact in (True, False):
             obj = _sized_object(payload, compact)
@@ -507,8 +573,8 @@ def test_uuid_and_string_helpers_round_trip() -> None:
     assert (text, none_text, node_back, none_node, pos) == ("héllo", None, node, None, len(buf))
 
 
-# Fact sheet §5.2 verified dumps (pyignite output, TZ=UTC): value -> hex.
-FACT_SHEET_DUMPS = [
+# Bytes pyignite 0.6.1 writes for these values (TZ=UTC): value -> hex.
+PYIGNITE_DUMPS = [
     ((-1, T.BYTE), "01 ff"),
     ((-2, T.SHORT), "02 fe ff"),
     ((1.5, T.FLOAT), "05 00 00 c0 3f"),
@@ -520,7 +586,7 @@ FACT_SHEET_DUMPS = [
         uuid.UUID("00112233-4455-6677-8899-aabbccddeeff"),
         "0a 77 66 55 44 33 22 11 00 ff ee dd cc bb aa 99 88",
     ),
-    (datetime.datetime(2020, 9, 13, 12, 26, 40, 123000, tzinfo=UTC), "0b 7b 80 6e 87 74 01 00 00"),
+    (datetime.datetime(2020, 9, 13, 12, 26, 40, 123000), "0b 7b 80 6e 87 74 01 00 00"),
     (
         datetime.timedelta(hours=12, minutes=34, seconds=56, milliseconds=789),
         "24 95 2c b3 02 00 00 00 00",
@@ -536,21 +602,27 @@ FACT_SHEET_DUMPS = [
         IgniteCollection(CollectionKind.ARR_LIST, [1, "a"]),
         "18 02 00 00 00 01 04 01 00 00 00 00 00 00 00 09 01 00 00 00 61",
     ),
-    ({"a": 1}, "19 01 00 00 00 01 09 01 00 00 00 61 04 01 00 00 00 00 00 00 00"),
-    ([1, None], "17 ff ff ff ff 02 00 00 00 04 01 00 00 00 00 00 00 00 65"),
+    (
+        IgniteMap(MapKind.HASH_MAP, {"a": 1}),
+        "19 01 00 00 00 01 09 01 00 00 00 61 04 01 00 00 00 00 00 00 00",
+    ),
+    (ObjectArray(-1, [1, None]), "17 ff ff ff ff 02 00 00 00 04 01 00 00 00 00 00 00 00 65"),
 ]
 
 
-def test_fact_sheet_dumps() -> None:
-    for value, dump in FACT_SHEET_DUMPS:
+@local_zone("UTC")
+def test_pyignite_dumps() -> None:
+    for value, dump in PYIGNITE_DUMPS:
         expected = bytes.fromhex(dump)
         assert encode(value) == expected, dump
-        assert_same(read_value(expected, 0)[0], value[0] if isinstance(value, tuple) else value)
+        hinted = type(value) is tuple and isinstance(value[1], IgniteType)
+        assert_same(read_value(expected, 0)[0], value[0] if hinted else value)
 
 
-def test_fact_sheet_timestamp_keeps_microseconds_of_the_nanos() -> None:
+@local_zone("UTC")
+def test_pyignite_timestamp_dump_keeps_microseconds_of_the_nanos() -> None:
     dump = bytes.fromhex("21 7b 80 6e 87 74 01 00 00 55 f8 06 00")  # ...40.123Z + 456789 ns
     value, _ = read_value(dump, 0)
-    assert value == datetime.datetime(2020, 9, 13, 12, 26, 40, 123456, tzinfo=UTC)
+    assert value == datetime.datetime(2020, 9, 13, 12, 26, 40, 123456)
     # The 789 ns below a microsecond are lost (documented): re-encoding sends 456000 ns.
     assert encode((value, T.TIMESTAMP)) == dump[:9] + (456000).to_bytes(4, "little")

@@ -1,22 +1,33 @@
 """``ignite-router bench``: ignite-router against pyignite 0.6.1 on a local 3-node cluster.
 
-Runs :mod:`ignite_router.bench` (the cluster in its own process, both clients
-measured in alternating rounds) and prints a Markdown table, or one JSON
-object with ``--json``; ``--plot FILE.png`` also draws a bar chart
-(matplotlib: the ``plot`` extra). Needs pyignite 0.6.1 (a test dependency).
+Runs the repository's ``benchmarks/client.py`` (the cluster in its own process,
+every measurement alternating the clients round by round) and prints two
+Markdown tables, throughput and client CPU per operation, or one JSON object
+with ``--json``; ``--plot FILE.png`` also draws a bar chart (matplotlib: the
+``plot`` extra). The benchmarks are not installed: the command works in a
+source checkout (an editable install) and needs pyignite 0.6.1 (a test
+dependency).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 NAME = "bench"
+NOT_IN_A_CHECKOUT = (
+    "the benchmarks are not installed: run bench from a source checkout of ignite-router "
+    '(git clone, then pip install -e ".[test]")'
+)
 
 
 def _error(prog: str, message: str, code: int) -> int:
@@ -24,12 +35,46 @@ def _error(prog: str, message: str, code: int) -> int:
     return code
 
 
-def _run(args: argparse.Namespace) -> int:
-    from ignite_router import bench  # the command line stays quick to start without it
+def _checkout() -> Path | None:
+    """The source checkout this package runs from (the folder holding benchmarks/), if any."""
+    root = Path(__file__).resolve().parents[2]
+    if (root / "pyproject.toml").is_file() and (root / "benchmarks" / "client.py").is_file():
+        return root
+    return None
 
+
+def _benchmarks() -> ModuleType | None:
+    """``benchmarks.client`` from the checkout, or None when there is none."""
+    root = _checkout()
+    if root is None:
+        return None
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    return importlib.import_module("benchmarks.client")
+
+
+def _plot_problem(path: str) -> str | None:
+    """Why ``path`` cannot be written, checked before anything runs (None if it can)."""
+    target = Path(path)
+    folder = target.parent
+    if target.is_dir():
+        return f"--plot {path}: is a directory"
+    if not folder.is_dir():
+        return f"--plot {path}: no such directory {folder}"
+    if not os.access(folder, os.W_OK):
+        return f"--plot {path}: directory {folder} is not writable"
+    return None
+
+
+def _run(args: argparse.Namespace) -> int:
     prog = getattr(args, "prog_name", f"ignite-router {NAME}")
     if args.ops is not None and args.ops < 1:
         return _error(prog, f"--ops must be at least 1, got {args.ops}", EXIT_BAD_INPUT)
+    if args.plot is not None and (problem := _plot_problem(args.plot)) is not None:
+        return _error(prog, problem, EXIT_BAD_INPUT)
+    bench = _benchmarks()  # the command line stays quick to start without it
+    if bench is None:
+        return _error(prog, NOT_IN_A_CHECKOUT, EXIT_BAD_INPUT)
     missing = bench.missing_dependency(plot_requested=args.plot is not None)
     if missing is not None:
         return _error(prog, missing, EXIT_BAD_INPUT)
@@ -79,8 +124,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``bench`` command."""
     description = (
-        "benchmark ignite-router against pyignite 0.6.1 on a local 3-node cluster "
-        "(its own process): sync, asyncio and batch throughput, client CPU, forwarded requests"
+        "benchmark ignite-router against pyignite 0.6.1 and a minimal raw-socket client on a "
+        "local 3-node cluster (its own process): throughput, client CPU per operation, string "
+        "hashing, server CPU, forwarded requests (run from a source checkout)"
     )
     parser = subparsers.add_parser(NAME, help=description, description=description)
     add_arguments(parser)

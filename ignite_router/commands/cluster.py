@@ -64,12 +64,18 @@ def _realism(args: argparse.Namespace) -> dict[str, Any]:
     if args.tls_cert is not None:
         tls = server_context(args.tls_cert, args.tls_key, args.tls_ca)
     return {
+        "realistic": args.realistic,
         "reorder": args.reorder,
         "seed": args.seed,
         "late_affinity": args.late_affinity,
         "rebalance_delay": args.rebalance_delay,
         "version_lag": args.version_lag,
         "exchange_delay": args.exchange_delay,
+        "exchange_refusals": args.exchange_refusals,
+        "write_mode": args.write_mode,
+        "replication_delay": args.replication_delay,
+        "failure_detection": args.failure_detection,
+        "forward_timeout": args.forward_timeout,
         "handshake_timeout": args.handshake_timeout,
         "idle_timeout": args.idle_timeout,
         "max_connections": args.max_connections,
@@ -159,10 +165,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--json", action="store_true", help="JSON output (the default; kept for scripts)"
     )
     realism = parser.add_argument_group("as unkind as a real cluster (docs/testing.md)")
-    realism.add_argument("--reorder", action="store_true", help="answer in a shuffled order")
+    realism.add_argument(
+        "--realistic",
+        action="store_true",
+        help="every option below as a real cluster behaves, unless given (docs/testing.md)",
+    )
+    realism.add_argument(
+        "--reorder", action="store_true", default=None, help="answer in a shuffled order"
+    )
     realism.add_argument("--seed", type=int, default=0, help="seed of --reorder (default 0)")
     realism.add_argument(
-        "--late-affinity", action="store_true", help="keep moving primaries until (N, 1)"
+        "--late-affinity",
+        action="store_true",
+        default=None,
+        help="keep moving primaries and fill new copies until (N, 1)",
     )
     realism.add_argument(
         "--rebalance-delay",
@@ -174,16 +190,51 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     realism.add_argument(
         "--version-lag",
         type=float,
-        default=0.0,
+        default=None,
         metavar="SECONDS",
         help="nodes learn a new topology version one by one (default 0)",
     )
     realism.add_argument(
         "--exchange-delay",
         type=float,
-        default=0.0,
+        default=None,
         metavar="SECONDS",
         help="topology changes hold cache requests this long (default 0)",
+    )
+    realism.add_argument(
+        "--exchange-refusals",
+        action="store_true",
+        default=None,
+        help="refuse key operations during exchanges that move partitions",
+    )
+    realism.add_argument(
+        "--write-mode",
+        type=int,
+        choices=(0, 1, 2),
+        default=None,
+        help="write synchronization of caches created without one: 0 FULL_SYNC (default), "
+        "1 FULL_ASYNC, 2 PRIMARY_SYNC",
+    )
+    realism.add_argument(
+        "--replication-delay",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="PRIMARY_SYNC backups apply updates this much later (default 0)",
+    )
+    realism.add_argument(
+        "--failure-detection",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="a killed node stays in the topology this long (default 0)",
+    )
+    realism.add_argument(
+        "--forward-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long a request waits for another node (default 10)",
     )
     realism.add_argument(
         "--handshake-timeout",

@@ -8,10 +8,7 @@ import ssl
 import sys
 from typing import Any
 
-from rich.console import Console
-from rich.live import Live
-from rich.table import Table
-
+from ignite_router.commands import RICH_MISSING, rich_installed
 from ignite_router.commands.connection import add_login_options, login_from
 from ignite_router.demo import DemoSummary, run_demo
 from ignite_router.testing.tls import server_context
@@ -30,14 +27,22 @@ def register(subparsers: Any) -> None:
             "Start a local cluster, run a mixed workload through the partition-aware client, "
             "kill a node a third of the way through and restart it at two thirds, then check "
             "every acknowledged write. Exit 0 only if no error reached the workload and no "
-            "acknowledged write was lost."
+            "acknowledged write was lost. Shows a per-node table refreshed in place (progress "
+            "lines with --no-live or when stdout is not a terminal), then a summary table; "
+            "tables need rich (the cli extra). --json prints only the summary, as JSON."
         ),
     )
     parser.add_argument("--nodes", type=int, default=3, help="cluster size (2-16, default 3)")
     parser.add_argument("--backups", type=int, default=1, help="backups per partition (>= 1)")
-    parser.add_argument("--duration", type=float, default=20.0, help="seconds (default 20)")
-    parser.add_argument("--no-live", action="store_true", help="plain progress lines")
-    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "--duration", type=float, default=20.0, help="seconds, at most 3600 (default 20)"
+    )
+    parser.add_argument(
+        "--no-live", action="store_true", help="progress lines instead of the live table"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="no progress, the summary as JSON (no rich needed)"
+    )
     secure = parser.add_argument_group(
         "TLS and authentication (the embedded cluster and the client)"
     )
@@ -74,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
         return _bad("--backups must be at least 1 and less than --nodes")
     if not 0 < args.duration <= 3600:
         return _bad("--duration must be in (0, 3600] seconds")
+    if not args.json and not rich_installed():
+        return _bad(RICH_MISSING)
     try:
         cluster_options, client_options = _secure_options(args)
     except ValueError as error:
@@ -127,6 +134,9 @@ class _LiveView:
     """A per-node table refreshed in place (rich)."""
 
     def __init__(self) -> None:
+        from rich.live import Live  # the cli extra
+        from rich.table import Table
+
         self.previous: dict[str, Any] | None = None
         self.live = Live(Table(), refresh_per_second=4, transient=False)
 
@@ -138,6 +148,8 @@ class _LiveView:
         self.live.__exit__(None, None, None)
 
     def update(self, snapshot: dict[str, Any]) -> None:
+        from rich.table import Table
+
         previous = self.previous or snapshot
         seconds = max(snapshot["elapsed"] - previous["elapsed"], 1e-3)
         table = Table(
@@ -179,6 +191,9 @@ class _LiveView:
 
 
 def _print_summary(summary: DemoSummary) -> None:
+    from rich.console import Console  # the cli extra
+    from rich.table import Table
+
     console = Console()
     table = Table(title="ignite-router demo: summary", show_header=False)
     table.add_column("", justify="left")

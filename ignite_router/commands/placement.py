@@ -20,7 +20,7 @@ from typing import Any
 
 from ignite_router.affinity import IgniteType, java_hash, partition
 from ignite_router.affinity.rendezvous import partition_owners
-from ignite_router.commands.connection import add_connection_options, client_from, endpoints_of
+from ignite_router.commands.connection import ClusterSession, add_connection_options, non_empty
 from ignite_router.errors import IgniteError
 from ignite_router.inspection import locate_live
 
@@ -281,25 +281,35 @@ def _placement(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+_OFFLINE_ONLY = ("consistent_ids", "nodes", "node_ids")  # locate's offline inputs
+
+
 def _run_live(args: argparse.Namespace) -> int:
     """``locate --connect``: ask a live cluster, optionally verify against its storage."""
     try:
         if args.cache is None:
             raise ValueError("--connect needs --cache NAME")
+        non_empty("--cache", args.cache)
+        offline = [option for option in _OFFLINE_ONLY if getattr(args, option) is not None]
+        if offline:
+            option = "--" + offline[0].replace("_", "-")
+            raise ValueError(f"{option} is for offline placement: --connect asks the cluster")
         value, type_name, hint = parse_key(args.value, args.type)
-        endpoints = endpoints_of(args.connect)
-        client = client_from(args)
+        session = ClusterSession(args)
     except (ValueError, TypeError, OverflowError) as error:
         print(f"ignite-router locate: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     key = value.as_datetime() if isinstance(value, Instant) else value
     try:
-        with client.connect(endpoints):
+        with session as client:
             result = locate_live(client, args.cache, key, hint, args.verify)
     except (IgniteError, LookupError) as error:
         print(f"ignite-router locate: {error}", file=sys.stderr)
         return EXIT_FAILED
     result = {"value": _json_value(value, type_name), "type": type_name, **result}
+    if session.unreached:
+        result["not_connected"] = [str(node.node_id) for node in session.unreached]
+        print(f"ignite-router locate: note: {session.note()}", file=sys.stderr)
     print(json.dumps(result))
     return EXIT_FAILED if args.verify and not result["verified"] else EXIT_OK
 
@@ -308,6 +318,8 @@ def _run(args: argparse.Namespace) -> int:
     if getattr(args, "connect", None) is not None:
         return _run_live(args)
     try:
+        if getattr(args, "cache", None) is not None or getattr(args, "verify", False):
+            raise ValueError("--cache and --verify need --connect HOST:PORT")
         result = _placement(args)
     except (ValueError, TypeError, OverflowError) as error:
         print(f"ignite-router {args.command}: error: {error}", file=sys.stderr)
@@ -327,7 +339,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "locate": "partition, primary and backups of a key (offline, or --connect to a cluster)",
     }
     for name, help_text in helps.items():
-        parser = subparsers.add_parser(name, help=help_text, description=help_text)
+        description = f"{help_text[0].upper()}{help_text[1:]}; prints one JSON object."
+        parser = subparsers.add_parser(name, help=help_text, description=description)
         parser.add_argument(
             "value", help="the key, as text (negative numbers work; use -- before other '-' text)"
         )

@@ -7,14 +7,12 @@ import json
 import sys
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
+from ignite_router.commands import RICH_MISSING, rich_installed
 from ignite_router.commands.connection import (
+    ClusterSession,
     UsageError,
     add_connection_options,
-    client_from,
-    endpoints_of,
+    non_empty,
 )
 from ignite_router.errors import IgniteError
 from ignite_router.inspection import topology_report
@@ -30,30 +28,36 @@ def register(subparsers: Any) -> None:
         "topology",
         help="nodes of a live cluster and a cache's partitions per node",
         description=(
-            "List the server nodes of a live cluster (id, consistent id, endpoint, alive) and "
-            "its affinity topology version; with --cache, the primary and backup partitions "
-            "each node holds, with a bar per node so skew is visible."
+            "List the server nodes of a live cluster (id, consistent id, endpoint, connected "
+            "or not) and its affinity topology version; with --cache, the primary and backup "
+            "partitions each node holds, with a bar per node so skew is visible. Prints "
+            "tables (rich: the cli extra), or JSON with --json."
         ),
     )
     add_connection_options(parser)
     parser.add_argument("--cache", help="show how this cache's partitions are spread")
-    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        endpoints = endpoints_of(args.connect)
-        client = client_from(args)
+        non_empty("--cache", args.cache)
+        if not args.json and not rich_installed():
+            raise UsageError(RICH_MISSING)
+        session = ClusterSession(args)
     except UsageError as error:
         print(f"ignite-router topology: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        with client.connect(endpoints):
+        with session as client:
             report = topology_report(client, args.cache)
     except (IgniteError, LookupError) as error:
         print(f"ignite-router topology: {error}", file=sys.stderr)
         return EXIT_FAILED
+    note = session.note()
+    if note is not None:
+        print(f"ignite-router topology: note: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps(report))
     else:
@@ -62,6 +66,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print(report: dict[str, Any]) -> None:
+    from rich.console import Console  # the cli extra
+    from rich.table import Table
+
     console = Console()
     nodes = Table(title=f"topology version {tuple(report['topology_version'])}")
     for column in ("order", "node id", "consistent id", "endpoint", "state"):

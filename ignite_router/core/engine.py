@@ -15,6 +15,7 @@ round trip for a refresh, and at most one refresh is in flight.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
@@ -74,17 +75,26 @@ from ignite_router.protocol.messages.partitions import (
 from ignite_router.protocol.opcodes import Feature, retry_safety
 from ignite_router.protocol.values import BinaryType, BinaryTypeRegistry, UnknownSchemaError
 
-__all__ = ["Attempt", "ClientCore", "Outcome", "Request", "Route", "Step", "parallel"]
+__all__ = ["Attempt", "ClientCore", "Outcome", "Pause", "Request", "Route", "Step", "parallel"]
 
 Attempt = tuple[Node, bytes | bytearray]
 Outcome = Answer | BaseException
-Step = Generator[list[Attempt], list[Outcome], Any]
+
+
+class Pause(float):
+    """What a step yields to wait that many seconds before its next batch (it is sent [])."""
+
+
+Step = Generator[list[Attempt] | Pause, list[Outcome], Any]
 Decoder = Callable[[memoryview, int], Any]
 
 _SCHEMA_FETCHES = 4  # unknown schemas fetched per answer before giving up
 _PLAIN_KEYS = frozenset({int, str, uuid.UUID, float, bool, bytes})  # never binary objects
 # Failures after which the attempt may have been applied.
 _DELIVERED = frozenset({FailureClass.PEER_GONE, FailureClass.OUTCOME_UNKNOWN})
+# When every node refused (a topology change under way), the plan is walked again after
+# these pauses (seconds): an exchange usually ends within them.
+REFUSAL_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8)
 
 
 def failure_of(error: BaseException) -> FailureClass:
@@ -159,7 +169,9 @@ class ClientCore:
         self.registry = NodeRegistry(reconnect or ExponentialReconnect())
         self.tracker = TopologyTracker()
         self.metrics = ClientMetrics()
-        self.events = EventDispatcher(event_listeners)
+        self.events = EventDispatcher(
+            event_listeners, clock=clock, context=lambda: self.context, tracker=self.tracker
+        )
         self.types = BinaryTypeRegistry()
         self.context: ProtocolContext | None = None
         self.discovery = discovery
@@ -185,15 +197,15 @@ class ClientCore:
             node.metrics.reconnects += 1
         if restarted:
             self._discovery_due = self.discovery
-        self.events.emit("on_handshake_success", node.endpoint, handshaken.node_id)
+        self.events.handshake_success(node.endpoint, handshaken.node_id)
 
     def connection_failed(self, node: Node, error: BaseException, *, handshake: bool) -> None:
         """Connecting to, or talking with, ``node`` failed; it is down until a reconnection."""
         was_up = self.registry.mark_down(node, error, self.clock())
         if handshake:
-            self.events.emit("on_handshake_fail", node.endpoint, error)
+            self.events.handshake_failed(node.endpoint, error)
         elif was_up:
-            self.events.emit("on_connection_lost", node.endpoint, node.node_id, error)
+            self.events.connection_lost(node.endpoint, node.node_id, error)
 
     def observe(self, node: Node, version: tuple[int, int]) -> None:
         """A response header carried an affinity topology version."""
@@ -204,7 +216,7 @@ class ClientCore:
             if old is not None:
                 if version[0] != old[0]:
                     self._discovery_due = self.discovery
-                self.events.emit("on_topology_changed", old, version)
+                self.events.topology_changed(old, version)
 
     # -- routing -------------------------------------------------------------------------
 
@@ -301,14 +313,62 @@ class ClientCore:
 
     # -- execution ------------------------------------------------------------------------
 
-    def execute(self, request: Request) -> Step:
-        """Send ``request`` along its plan until a node answers; returns the decoded body."""
+    def fast_node(self, request: Request) -> Node | None:
+        """The primary a routine single-key request can be sent to directly, else None.
+
+        Routine: partition-aware routing with a fresh map, the primary up, no
+        type to register, no listener to tell, nothing the topology wants.
+        The shell then sends the frame itself and decodes a plain answer; any
+        other outcome goes to :meth:`execute` as its first attempt, so
+        failover, refreshes and errors stay in one place.
+        """
+        if (
+            request.register
+            or request.node is not None
+            or request.cache_id is None
+            or self.events.wants_queries
+            or self._discovery_due
+            or self._types_wanted
+        ):
+            return None
+        tracker = self.tracker
+        cache_map = tracker.maps.get(request.cache_id)
+        if cache_map is None or tracker.wanted or not tracker.is_fresh(cache_map):
+            return None
+        affinity = cache_map.affinity
+        partition = request.partition
+        if partition is None:
+            if request.key_hash is None or not affinity.applicable:
+                return None
+            partition = affinity.partition_of(request.key_hash)
+        elif not (affinity.applicable and 0 <= partition < len(affinity.primaries)):
+            return None
+        node_id = affinity.primaries[partition]
+        node = self.registry.by_id.get(node_id) if node_id is not None else None
+        return node if node is not None and node.up and self.partition_aware else None
+
+    def fast_done(self, node: Node) -> None:
+        """A request sent by the shell on :meth:`fast_node`'s word was answered."""
+        metrics = node.metrics
+        metrics.requests += 1
+        metrics.to_primary += 1
+
+    def execute(self, request: Request, first: tuple[Node, Outcome] | None = None) -> Step:
+        """Send ``request`` along its plan until a node answers; returns the decoded body.
+
+        ``first`` is an attempt the shell already made (a fast-path send to
+        :meth:`fast_node`'s node) and its outcome: the plan starts there.
+        """
         if request.register:
             yield from self._register_types(request)
         routed = request.key_hash is not None or request.partition is not None
         primary = request.prefer
-        if request.node is not None:
-            plan: Iterator[Node] = iter((request.node,))
+        if first is not None:
+            primary = first[0]  # tried already, whatever its state is now
+            rest = (node for node in self.registry.plan(None) if node is not primary)
+            plan: Iterator[Node] = itertools.chain((primary,), rest)
+        elif request.node is not None:
+            plan = iter((request.node,))
         else:
             if primary is not None:
                 routed = True
@@ -317,67 +377,86 @@ class ClientCore:
             plan = self.registry.plan(primary)
         errors: dict[Endpoint, BaseException] = {}
         maybe_applied = False
-        for attempt, node in enumerate(plan, 1):
-            frame = request.frame
-            if attempt > 1:
-                patch_request_id(frame, self.next_request_id())
-                node.metrics.retries += 1
-                self.events.emit("on_retry", request.name, node.endpoint, attempt)
-            node.metrics.requests += 1
-            if routed:
-                if node is primary:
-                    node.metrics.to_primary += 1
+        attempt = 0
+        pauses = iter(REFUSAL_PAUSES)
+        while True:
+            refused = given_up = False
+            for node in plan:
+                attempt += 1
+                frame = request.frame
+                if attempt > 1:
+                    patch_request_id(frame, self.next_request_id())
+                    node.metrics.retries += 1
+                    self.events.retry(request.name, node.endpoint, attempt)
+                node.metrics.requests += 1
+                if routed:
+                    if node is primary:
+                        node.metrics.to_primary += 1
+                    else:
+                        node.metrics.fallback += 1
+                side = self._side_work(node) if first is None else None
+                query = None
+                if self.events.wants_queries:
+                    to_primary = node is primary if routed else None
+                    query = self.events.query_start(request, node, to_primary, attempt)
+                if first is not None:
+                    outcome = first[1]
+                    first = None
+                elif side:
+                    outcomes = yield [(node, frame), *[(target, body) for target, body, _ in side]]
+                    for (_, _, settle), outcome in zip(side, outcomes[1:], strict=True):
+                        settle(outcome)
+                    outcome = outcomes[0]
                 else:
-                    node.metrics.fallback += 1
-            side = self._side_work(node)
-            if self.events.wants_queries:
-                self.events.emit("on_query_start", request.name, node.endpoint)
-            if side:
-                outcomes = yield [(node, frame), *[(target, body) for target, body, _ in side]]
-                for (_, _, settle), outcome in zip(side, outcomes[1:], strict=True):
-                    settle(outcome)
-                outcome = outcomes[0]
-            else:
-                (outcome,) = yield [(node, frame)]
-            if isinstance(outcome, Answer):
-                header = outcome.header
-                status = header.status
-                if not status or request.node is not None or not is_refusal(status, header.message):
-                    request.answered_by = node
-                    if not self.events.wants_queries:
-                        return (yield from self._decode(node, request, outcome))
-                    try:
-                        result = yield from self._decode(node, request, outcome)
-                    except IgniteError as error:
-                        self.events.emit("on_query_fail", request.name, node.endpoint, error)
-                        raise
-                    self.events.emit("on_query_success", request.name, node.endpoint)
-                    return result
-                if header.topology_version is not None:
-                    self.observe(node, header.topology_version)
-                error: BaseException = ServerError(header.status, header.message)
-                failure = FailureClass.REFUSED
-            else:
-                error = outcome
-                failure = failure_of(outcome)
-            if self.events.wants_queries:
-                self.events.emit("on_query_fail", request.name, node.endpoint, error)
-            self._check_fatal(request, error)
-            errors[node.endpoint] = error
-            maybe_applied = maybe_applied or failure in _DELIVERED
-            node.metrics.failovers += 1
-            self.events.emit("on_failover", request.name, node.endpoint, error, attempt)
-            if request.node is not None:
-                raise error
-            op_code = request_op_code(frame)
-            failed = FailedAttempt(
-                request.name, op_code, retry_safety(op_code), failure, error, attempt
-            )
-            if not self.retry_policy.should_retry(failed):
-                if failure in _DELIVERED:
-                    raise OutcomeUnknownError(request.name, node.endpoint, failure) from error
-                break
-        raise NoNodeAvailableError(request.name, errors, maybe_applied)
+                    (outcome,) = yield [(node, frame)]
+                if isinstance(outcome, Answer):
+                    header = outcome.header
+                    status = header.status
+                    message = header.message
+                    if not status or request.node is not None or not is_refusal(status, message):
+                        request.answered_by = node
+                        if query is None:
+                            return (yield from self._decode(node, request, outcome))
+                        try:
+                            result = yield from self._decode(node, request, outcome)
+                        except IgniteError as failed_decode:
+                            self.events.query_fail(query, failed_decode, None)
+                            raise
+                        self.events.query_success(query)
+                        return result
+                    if header.topology_version is not None:
+                        self.observe(node, header.topology_version)
+                    error: BaseException = ServerError(status, message)
+                    failure = FailureClass.REFUSED
+                    refused = True
+                else:
+                    error = outcome
+                    failure = failure_of(outcome)
+                if query is not None:
+                    self.events.query_fail(query, error, failure)
+                self._check_fatal(request, error)
+                errors[node.endpoint] = error
+                maybe_applied = maybe_applied or failure in _DELIVERED
+                node.metrics.failovers += 1
+                self.events.failover(request.name, node.endpoint, error, attempt, failure)
+                if request.node is not None:
+                    raise error
+                op_code = request_op_code(frame)
+                failed = FailedAttempt(
+                    request.name, op_code, retry_safety(op_code), failure, error, attempt
+                )
+                if not self.retry_policy.should_retry(failed):
+                    if failure in _DELIVERED:
+                        raise OutcomeUnknownError(request.name, node.endpoint, failure) from error
+                    given_up = True
+                    break
+            pause = next(pauses, None) if refused and not given_up else None
+            if pause is None:
+                raise NoNodeAvailableError(request.name, errors, maybe_applied)
+            yield Pause(pause)  # a topology change under way: walk the plan again after it
+            if routed and request.cache_id is not None and request.prefer is None:
+                primary = self._locate(request.cache_id, request.key_hash, request.partition)[1]
+            plan = self.registry.plan(primary)
 
     def _check_fatal(self, request: Request, error: BaseException) -> None:
         if isinstance(error, AuthenticationError | HandshakeError):
@@ -595,7 +674,7 @@ class ClientCore:
             if self.tracker.install(partition_map, cache_ids, self.clock()):
                 self.metrics.map_refreshes += 1
                 caches = list(partition_map.caches)
-                self.events.emit("on_map_refreshed", partition_map.version, caches)
+                self.events.map_refreshed(partition_map.version, caches)
 
         return settle
 
@@ -619,7 +698,15 @@ def parallel(steps: Sequence[Step]) -> Step:
     Returns their results in order; the first exception ends them all.
     """
     results: list[Any] = [None] * len(steps)
-    waiting: dict[int, list[Attempt]] = {}
+    waiting: dict[int, list[Attempt] | Pause] = {}
+
+    def advance(index: int, outcomes: list[Outcome]) -> None:
+        try:
+            waiting[index] = steps[index].send(outcomes)
+        except StopIteration as stop:
+            del waiting[index]
+            results[index] = stop.value
+
     try:
         for index, step in enumerate(steps):
             try:
@@ -627,17 +714,18 @@ def parallel(steps: Sequence[Step]) -> Step:
             except StopIteration as stop:
                 results[index] = stop.value
         while waiting:
-            rounds = list(waiting.items())
-            outcomes = yield [attempt for _, attempts in rounds for attempt in attempts]
-            waiting = {}
+            pauses = {index: b for index, b in waiting.items() if isinstance(b, Pause)}
+            if pauses:  # the others' batches wait for the longest pause
+                yield Pause(max(pauses.values()))
+                for index in pauses:
+                    advance(index, [])
+                continue
+            rounds = [(index, batch) for index, batch in waiting.items() if isinstance(batch, list)]
+            outcomes = yield [attempt for _, batch in rounds for attempt in batch]
             position = 0
-            for index, attempts in rounds:
-                share = outcomes[position : position + len(attempts)]
-                position += len(attempts)
-                try:
-                    waiting[index] = steps[index].send(share)
-                except StopIteration as stop:
-                    results[index] = stop.value
+            for index, batch in rounds:
+                advance(index, outcomes[position : position + len(batch)])
+                position += len(batch)
     finally:
         for step in steps:
             step.close()

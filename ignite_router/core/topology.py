@@ -1,12 +1,12 @@
 """``TopologyTracker``: which affinity topology version is current, and the partition maps.
 
 Every response header may carry the affinity topology version of the node
-that sent it (fact sheet §1.4). The tracker keeps the newest version any
+that sent it (``ClientAffinityTopologyVersion``). The tracker keeps the newest version any
 node reported and, per cache, the newest map it has with that map's
 version. A map is *fresh* when its version has caught up with the newest
 reported one. Refreshes are single-flight: at most one OP_CACHE_PARTITIONS
 is in flight, covering every cache that wants one. Nodes learn versions one
-by one (§10.7), so an answer from a lagging node may be older than what
+by one (``GridDhtPartitionsExchangeFuture``), so an answer from a lagging node may be older than
 another node already reported: it still replaces an older map of a cache
 (it is the best known), never a newer one.
 """

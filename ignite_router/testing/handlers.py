@@ -2,13 +2,14 @@
 
 A handler appends the success body to ``out`` or raises :class:`ServerError`
 (the connection turns it into an error response); :func:`handle_request`
-dispatches by op code.
+dispatches by op code and runs a generator handler up to its first wait.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Iterator
+import types
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING
 
 from ignite_router.affinity import cache_id
@@ -64,6 +65,7 @@ from ignite_router.protocol.values import (
 )
 from ignite_router.protocol.wire import BOOL, I8, I32, take
 from ignite_router.testing import kv
+from ignite_router.testing.interconnect import Verdict, Wait
 from ignite_router.testing.session import MAX_CURSORS, MAX_TRANSACTIONS, Cursor, Transaction
 
 if TYPE_CHECKING:
@@ -72,7 +74,8 @@ if TYPE_CHECKING:
 
 __all__ = ["handle_request"]
 
-Handler = Callable[["Session", int, memoryview, int, bytearray], "Iterator[None] | None"]
+Steps = Generator[Wait, Verdict | None, None]
+Handler = Callable[["Session", int, memoryview, int, bytearray], "Steps | None"]
 
 _CACHE_PREFIX = struct.Struct("<ib")  # cache id, flags
 
@@ -133,7 +136,7 @@ def _cache_admin(session: Session, op: int, view: memoryview, pos: int, out: byt
 
 
 def _partitions(session: Session, op: int, view: memoryview, pos: int, out: bytearray) -> None:
-    """Groups of caches sharing one primary map, as the server builds them (fact sheet §4).
+    """Groups of caches sharing one primary map, as ``ClientCachePartitionsRequest`` builds them.
 
     The requested caches make the groups (replicated ones share a not-applicable
     group); every other cache joins a group whose mapping equals its own. The
@@ -471,13 +474,32 @@ HANDLERS[OpCode.GET_IDLE_TIMEOUT] = _heartbeat
 
 def handle_request(
     session: Session, op: int, view: memoryview, pos: int, out: bytearray
-) -> Iterator[None] | None:
+) -> Steps | None:
     """Run the handler of ``op``; ServerError for unknown ops and failures.
 
-    Returns None when done, or an iterator whose steps finish the work (big
-    multi-key requests), so that the caller can let other work run between them.
+    Returns None when done, or the rest of the work: a generator that yields
+    what it waits for (``interconnect.Wait``; None just lets other work run)
+    and receives a ``Verdict`` for each ``Until``.
     """
     handler = HANDLERS.get(op)
     if handler is None:  # ClientMessageParser: a ClientRawRequest with this status
         raise _fail(f"Invalid request op code: {op}", StatusCode.INVALID_OP_CODE)
-    return handler(session, op, view, pos, out)
+    steps = handler(session, op, view, pos, out)
+    if type(steps) is not types.GeneratorType:
+        return None
+    try:
+        first = next(steps)
+    except StopIteration:
+        return None
+    return _resumed(first, steps)
+
+
+def _resumed(first: Wait, steps: Steps) -> Steps:
+    """``steps`` after its first yield (already taken: ``first``)."""
+    sent = yield first
+    while True:
+        try:
+            wait = steps.send(sent)
+        except StopIteration:
+            return
+        sent = yield wait

@@ -4,8 +4,15 @@ Keys and values stay raw typed bytes end to end: stored as received (binary
 objects unwrapped from 0x1B), answered as Ignite writes them back
 (:func:`detached`). A single-key operation is one rule
 ``(current, value, expected) -> (new value, answer)``; the same rule serves
-plain requests (written to every owner's copy) and transactional ones
-(written to the transaction's buffer until commit).
+plain requests (read from the serving node's copy, written to the primary's
+and then the backups', see ``copies``) and transactional ones (written to
+the transaction's buffer until commit, then to every copy).
+
+Handlers are generators: they run to the end at once unless a node they need
+cannot act (or the node's request path is slow), and then yield what they
+wait for (``interconnect.Until``, ``interconnect.Delay``). Multi-key requests
+work key by key, so a failure in the middle leaves some keys written, as an
+Ignite ATOMIC cache does.
 
 As in Ignite (``ClientCacheRequest``, ``ClientRequestHandler``): the prefix
 flags are read whatever the negotiated version, bytes after a complete body
@@ -17,8 +24,8 @@ eternal, 0 expires it at once, a positive value is a TTL in ms.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+import struct
+from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING
 
 from ignite_router.protocol.context import LATEST, ProtocolContext
@@ -29,12 +36,26 @@ from ignite_router.protocol.messages.cluster import ClusterState
 from ignite_router.protocol.opcodes import OpCode, PeekMode
 from ignite_router.protocol.values import skip_value
 from ignite_router.protocol.wire import I32, I64, count
+from ignite_router.testing.copies import (
+    backups_ready,
+    expired,
+    purge_expired,
+    reach,
+    set_ttl,
+    store_of,
+    update,
+    update_now,
+    write_all,
+    written,
+)
+from ignite_router.testing.interconnect import Delay, Verdict, Wait
+from ignite_router.testing.refusals import java_text, topology_changed
 
 if TYPE_CHECKING:
     from ignite_router.testing.session import Session, Transaction
     from ignite_router.testing.state import CacheState, ClusterModel
 
-__all__ = ["CHUNK", "HANDLERS", "commit", "detached", "purge_expired"]
+__all__ = ["CHUNK", "HANDLERS", "KEY_OPS", "commit", "detached", "purge_expired", "refuse"]
 
 CHUNK = 2000  # entries a multi-key request handles before it lets other work run
 _ANY_VERSION = ProtocolContext(LATEST)  # Ignite reads the prefix flags whatever was negotiated
@@ -47,7 +68,8 @@ _OBJECT_ARRAY, _COLLECTION, _MAP, _HANDLE = 0x17, 0x18, 0x19, 0x66
 _ZERO_OFFSET = bytes(4)
 _KEEP = object()  # "leave the entry as it is"
 _MISSING = object()
-_UNCHANGED, _ETERNAL = -2, -1  # PlatformExpiryPolicy durations
+_UNCHANGED = -2  # PlatformExpiryPolicy: leave the TTL as it is
+Steps = Generator[Wait, Verdict | None, None]
 
 
 # -- values as the server writes them back ---------------------------------------------------
@@ -130,10 +152,16 @@ def _stored(view: memoryview, pos: int) -> tuple[bytes, int]:
 # -- the request prefix ----------------------------------------------------------------------
 
 
+_PLAIN_PREFIX = struct.Struct("<i")  # cache id (flags 0: no transaction, no expiry policy)
+
+
 def _prefix(
     session: Session, view: memoryview, pos: int
 ) -> tuple[CacheState, Transaction | None, ExpiryPolicy | None, int]:
     """The cache, transaction and expiry policy a request names."""
+    if len(view) >= pos + 5 and view[pos + 4] == 0:  # the routine case: no CacheTarget built
+        cache = session.cache(_PLAIN_PREFIX.unpack_from(view, pos)[0])
+        return cache, None, cache.properties.get(CacheProperty.EXPIRY_POLICY), pos + 5
     target, pos = read_cache_prefix(view, pos, _ANY_VERSION)
     expiry = target.expiry
     if expiry is not None:
@@ -163,89 +191,34 @@ def _check_writable(model: ClusterModel, cache: CacheState) -> None:
         )
 
 
-# -- storage ---------------------------------------------------------------------------------
+# -- reading and committing ------------------------------------------------------------------
 
 
-def _remove(cache: CacheState, key: bytes, part: int) -> None:
-    for store in cache.copies[part]:
-        store.pop(key, None)
-    cache.expiries.pop(key, None)
-
-
-def _read(cache: CacheState, tx: Transaction | None, key: bytes, part: int) -> bytes | None:
+def _read(
+    cache: CacheState, tx: Transaction | None, key: bytes, part: int, store: dict[bytes, bytes]
+) -> bytes | None:
+    """The value a request sees: its transaction's own write first, else ``store``'s copy."""
     if tx is not None:
         value = tx.writes.get((cache.cache_id, key), _MISSING)
         if value is not _MISSING:
             return value  # type: ignore[return-value]
-    expiries = cache.expiries
-    if expiries:
-        deadline = expiries.get(key)
-        if deadline is not None and deadline <= time.monotonic():
-            _remove(cache, key, part)
-            return None
-    return cache.copies[part][0].get(key)
-
-
-def _write(
-    cache: CacheState, tx: Transaction | None, key: bytes, part: int, value: bytes | None
-) -> None:
-    if tx is not None:
-        tx.writes[(cache.cache_id, key)] = value
-    elif value is None:
-        _remove(cache, key, part)
-    else:
-        for store in cache.copies[part]:
-            store[key] = value
-
-
-def _set_ttl(cache: CacheState, key: bytes, part: int, duration: int) -> None:
-    """Apply one ``PlatformExpiryPolicy`` duration (ms) to a stored entry."""
-    if duration == _UNCHANGED:
-        return
-    if duration == _ETERNAL:
-        cache.expiries.pop(key, None)
-    elif duration == 0:
-        _remove(cache, key, part)
-    else:
-        cache.expiries[key] = time.monotonic() + duration / 1000
-
-
-def _written(
-    cache: CacheState, key: bytes, part: int, existed: bool, expiry: ExpiryPolicy | None
-) -> None:
-    """TTL after a write: creation or update duration (no policy: eternal / unchanged)."""
-    if expiry is None:
-        if not existed:
-            cache.expiries.pop(key, None)
-        return
-    duration = expiry.update if existed else expiry.create
-    if not existed and duration == _UNCHANGED:
-        duration = _ETERNAL  # a new entry with an "unchanged" TTL is eternal
-    _set_ttl(cache, key, part, duration)
-
-
-def purge_expired(cache: CacheState) -> None:
-    """Drop every entry whose TTL has run out (before sizes and scans)."""
-    if not cache.expiries:
-        return
-    now = time.monotonic()
-    for key in [key for key, deadline in cache.expiries.items() if deadline <= now]:
-        cache.expiries.pop(key, None)
-        for stores in cache.copies:
-            for store in stores:
-                store.pop(key, None)
+    if expired(cache, key, part):
+        return None
+    return store.get(key)
 
 
 def commit(model: ClusterModel, tx: Transaction) -> None:
-    """Apply a transaction's writes to the current owners (caches destroyed since: skipped)."""
+    """Apply a transaction's writes to every copy (caches destroyed since: skipped)."""
+    model.links.settle()  # updates still on their way must not land after these
     for (cache_id, key), value in tx.writes.items():
         cache = model.caches.get(cache_id)
         if cache is not None:
             part = model.partition_of(cache, key)
-            existed = value is not None and _read(cache, None, key, part) is not None
-            _write(cache, None, key, part, value)
+            primary = store_of(model, cache, cache.owners[part][0], part)
+            existed = value is not None and _read(cache, None, key, part, primary) is not None
+            write_all(cache, key, part, value)
             if value is not None:
-                _written(cache, key, part, existed, None)
+                written(cache, key, part, existed, None)
 
 
 # -- single-key rules: (current, value, expected) -> (new value | _KEEP | None, answer) ------
@@ -283,7 +256,7 @@ RULES: dict[int, Rule] = {
         (None, _TRUE) if cur is not None and cur == exp else (_KEEP, _FALSE)
     ),
 }
-# What follows the key: (an expected value, a new value); fact sheet §3.3.
+# What follows the key: (an expected value, a new value): ``ClientCacheDataRequest``.
 _OPERANDS: dict[int, tuple[bool, bool]] = dict.fromkeys(RULES, (False, False))
 for _op in (
     OpCode.CACHE_PUT,
@@ -316,7 +289,10 @@ def _key(view: memoryview, pos: int) -> tuple[bytes, int]:
     return key, pos
 
 
-def _single_key(session: Session, op: int, view: memoryview, pos: int, out: bytearray) -> None:
+def _single_key(
+    session: Session, op: int, view: memoryview, pos: int, out: bytearray
+) -> Steps | None:
+    """Done at once when every node it needs can act (the routine case), else a generator."""
     cache, tx, expiry, pos = _prefix(session, view, pos)
     model = session.model
     key, pos = _key(view, pos)
@@ -326,22 +302,73 @@ def _single_key(session: Session, op: int, view: memoryview, pos: int, out: byte
         expected, pos = _stored(view, pos)
     if with_value:
         value, pos = _stored(view, pos)
-    if op not in _READS:
+    read = op in _READS
+    if not read:
         _check_writable(model, cache)
     part = model.partition_of(cache, key)
     stats = session.stats
     stats.key_requests += 1
-    if cache.owners[part][0] != session.node_index:
-        stats.forwarded += 1  # Ignite would forward this to the primary
-    current = _read(cache, tx, key, part)
-    new, answer = RULES[op](current, value, expected)
+    receiver = session.node_index
+    serving, forwarded = model.serving(cache, part, receiver, read)
+    if forwarded:
+        stats.forwarded += 1  # Ignite sends this to the primary
+    if model.links.able(serving) and (read or tx is not None or backups_ready(model, cache, part)):
+        store = store_of(model, cache, serving, part)
+        new, existed, answer = _decide(cache, tx, key, part, store, op, value, expected, expiry)
+        if new is not _KEEP:
+            update_now(model, cache, part, key, new, existed, expiry)  # type: ignore[arg-type]
+        out += answer
+        return None
+    return _single_key_waiting(session, cache, tx, expiry, key, part, op, value, expected, out)
+
+
+def _single_key_waiting(
+    session: Session,
+    cache: CacheState,
+    tx: Transaction | None,
+    expiry: ExpiryPolicy | None,
+    key: bytes,
+    part: int,
+    op: int,
+    value: bytes | None,
+    expected: bytes | None,
+    out: bytearray,
+) -> Steps:
+    """A single-key operation that waits for the node serving it, or for backups."""
+    model = session.model
+    read = op in _READS
+    serving = yield from reach(model, cache, part, session.node_index, read, [key])
+    store = store_of(model, cache, serving, part)
+    new, existed, answer = _decide(cache, tx, key, part, store, op, value, expected, expiry)
     if new is not _KEEP:
-        _write(cache, tx, key, part, new)  # type: ignore[arg-type]
-        if new is not None and tx is None:
-            _written(cache, key, part, current is not None, expiry)
-    elif op == OpCode.CACHE_GET and current is not None and expiry is not None and tx is None:
-        _set_ttl(cache, key, part, expiry.access)
+        yield from update(model, cache, part, key, new, existed, expiry)  # type: ignore[arg-type]
     out += answer
+
+
+def _decide(
+    cache: CacheState,
+    tx: Transaction | None,
+    key: bytes,
+    part: int,
+    store: dict[bytes, bytes],
+    op: int,
+    value: bytes | None,
+    expected: bytes | None,
+    expiry: ExpiryPolicy | None,
+) -> tuple[object, bool, bytes]:
+    """Apply the op's rule to what ``store`` (or the transaction) holds.
+
+    Returns the new value the copies must get (``_KEEP``: none; a transaction
+    keeps it in its buffer), whether the key existed, and the answer body.
+    """
+    current = _read(cache, tx, key, part, store)
+    new, answer = RULES[op](current, value, expected)
+    if new is not _KEEP and tx is not None:
+        tx.writes[(cache.cache_id, key)] = new  # type: ignore[assignment]
+        new = _KEEP
+    elif op == OpCode.CACHE_GET and expiry is not None and current is not None and tx is None:
+        set_ttl(cache, key, part, expiry.access)
+    return new, current is not None, answer
 
 
 # -- peek modes ----------------------------------------------------------------------------
@@ -370,7 +397,7 @@ def _roles(modes: set[int], for_size: bool) -> tuple[bool, bool]:
 
 
 def _local_peek(session: Session, op: int, view: memoryview, pos: int, out: bytearray) -> None:
-    """What the receiving node itself holds: the server-truth oracle for placement."""
+    """What the receiving node itself holds in its own copy: the server-truth oracle."""
     cache, _, _, pos = _prefix(session, view, pos)
     model = session.model
     key, pos = _key(view, pos)
@@ -383,9 +410,9 @@ def _local_peek(session: Session, op: int, view: memoryview, pos: int, out: byte
     if (
         node in owners
         and (primary if owners[0] == node else backup)
-        and _read(cache, None, key, part) is not None  # (drops the entry if its TTL ran out)
+        and not expired(cache, key, part)
     ):
-        value = model.nodes[node].data[cache.cache_id][part].get(key)
+        value = store_of(model, cache, node, part).get(key)
     out += detached(value)
 
 
@@ -416,95 +443,132 @@ def _keys(view: memoryview, pos: int) -> tuple[list[bytes], int]:
     return keys, pos
 
 
-def _multi_key(
-    session: Session, op: int, view: memoryview, pos: int, out: bytearray
-) -> Iterator[None] | None:
+def _multi_key(session: Session, op: int, view: memoryview, pos: int, out: bytearray) -> Steps:
     cache, tx, expiry, pos = _prefix(session, view, pos)
     model = session.model
     if op not in _READS:
         _check_writable(model, cache)
     if op == OpCode.CACHE_PUT_ALL:
         n, pos = count(view, pos, 2)
-        steps = _put_all(session, cache, tx, expiry, view, pos, n)
-        if n <= CHUNK:
-            for _ in steps:
-                pass
-            return None
-        return steps  # a big one: the connection runs it step by step
+        pairs = []
+        for index in range(n):  # parse every pair first: a malformed body changes nothing
+            key, pos = _key(view, pos)
+            value, pos = _stored(view, pos)
+            pairs.append((key, value))
+            if index % CHUNK == CHUNK - 1:
+                yield None
+        yield from _write_keys(session, cache, tx, expiry, pairs)
+        return
     if op in (OpCode.CACHE_CLEAR, OpCode.CACHE_REMOVE_ALL):
-        if tx is not None and op == OpCode.CACHE_REMOVE_ALL:
-            # removeAll is transactional (clear is not): remove what the tx would see.
-            purge_expired(cache)
-            visible = {key for stores in cache.copies if stores for key in stores[0]}
-            visible.update(key for cid, key in tx.writes if cid == cache.cache_id)
-            for key in visible:
-                tx.writes[(cache.cache_id, key)] = None
-            return None
-        cache.expiries.clear()
-        for stores in cache.copies:
-            for store in stores:
-                store.clear()
-        return None
+        _clear(model, cache, tx, op)
+        return
     keys, pos = _keys(view, pos)
     if op in (OpCode.CACHE_CLEAR_KEYS, OpCode.CACHE_REMOVE_KEYS):
-        for key in keys:
-            _write(cache, tx, key, model.partition_of(cache, key), None)
-        return None
+        yield from _write_keys(session, cache, tx, None, [(key, None) for key in keys])
+        return
     found: dict[bytes, bytes] = {}
+    receiver = session.node_index
     for key in keys:
         part = model.partition_of(cache, key)
-        value = _read(cache, tx, key, part)
-        if value is not None:
-            found[key] = value
+        serving, _ = model.serving(cache, part, receiver, True)
+        if not model.links.able(serving):
+            serving = yield from reach(model, cache, part, receiver, True, keys)
+        seen = _read(cache, tx, key, part, store_of(model, cache, serving, part))
+        if seen is not None:
+            found[key] = seen
             if op == OpCode.CACHE_GET_ALL and expiry is not None and tx is None:
-                _set_ttl(cache, key, part, expiry.access)
+                set_ttl(cache, key, part, expiry.access)
     if op == OpCode.CACHE_CONTAINS_KEYS:
         out += _flag(len(found) == len(set(keys)))
-        return None
+        return
     out += I32.pack(len(found))
     for key, value in found.items():
         out += detached(key)
         out += detached(value)
-    return None
 
 
-def _put_all(
+def _clear(model: ClusterModel, cache: CacheState, tx: Transaction | None, op: int) -> None:
+    """clear / remove_all: every copy at once (removeAll is transactional, clear is not)."""
+    if tx is not None and op == OpCode.CACHE_REMOVE_ALL:
+        purge_expired(cache)
+        visible = {key for stores in cache.copies if stores for key in stores[0]}
+        visible.update(key for cid, key in tx.writes if cid == cache.cache_id)
+        for key in visible:
+            tx.writes[(cache.cache_id, key)] = None
+        return
+    model.links.settle()  # updates still on their way must not land after the clear
+    cache.expiries.clear()
+    for stores in cache.copies:
+        for store in stores:
+            store.clear()
+
+
+def _write_keys(
     session: Session,
     cache: CacheState,
     tx: Transaction | None,
     expiry: ExpiryPolicy | None,
-    view: memoryview,
-    pos: int,
-    n: int,
-) -> Iterator[None]:
-    """Parse every pair first (a malformed body changes nothing), then apply; a step per CHUNK."""
-    pairs = []
-    for index in range(n):
-        key, pos = _key(view, pos)
-        value, pos = _stored(view, pos)
-        pairs.append((key, value))
-        if index % CHUNK == CHUNK - 1:
-            yield
+    pairs: Sequence[tuple[bytes, bytes | None]],
+) -> Steps:
+    """Write key by key (None: remove), each through its primary; a step per CHUNK.
+
+    On a node with a slow request path the keys are spread over its delay,
+    one every ``delay / n`` seconds, so a failure in between leaves some
+    written and others not.
+    """
     model = session.model
+    receiver = session.node_index
+    pace = session.pace() / len(pairs) if pairs and tx is None else 0.0
+    keys = [key for key, _ in pairs]
     for index, (key, value) in enumerate(pairs):
+        if pace > 0:
+            yield Delay(pace)
         if model.caches.get(cache.cache_id) is not cache:
             raise ServerError(
                 StatusCode.CACHE_DOES_NOT_EXIST, f"Cache does not exist [cacheId= {cache.cache_id}]"
             )
         part = model.partition_of(cache, key)
-        existed = tx is None and _read(cache, None, key, part) is not None
-        _write(cache, tx, key, part, value)
-        if tx is None:
-            _written(cache, key, part, existed, expiry)
+        if tx is not None:
+            tx.writes[(cache.cache_id, key)] = value
+            continue
+        primary = cache.owners[part][0]
+        if not model.links.able(primary):
+            primary = yield from reach(model, cache, part, receiver, False, keys[index:])
+        existed = (
+            not expired(cache, key, part)
+            and store_of(model, cache, primary, part).get(key) is not None
+        )
+        yield from update(model, cache, part, key, value, existed, expiry)
         if index % CHUNK == CHUNK - 1:
-            yield
+            yield None
 
 
-Handler = Callable[["Session", int, memoryview, int, bytearray], "Iterator[None] | None"]
+# -- refused during an exchange ------------------------------------------------------------
+
+
+def refuse(session: Session, op: int, view: memoryview, pos: int, out: bytearray) -> None:
+    """Refuse a key operation that met a topology change, with Ignite's error; nothing applied."""
+    _, _, _, pos = _prefix(session, view, pos)  # an unknown cache is refused as such
+    if op in _SINGLE:
+        keys = [_key(view, pos)[0]]
+    elif op == OpCode.CACHE_PUT_ALL:
+        n, pos = count(view, pos, 2)
+        keys = []
+        for _ in range(n):
+            key, pos = _key(view, pos)
+            keys.append(key)
+            pos = skip_value(view, pos)
+    else:
+        keys, pos = _keys(view, pos)
+    texts = [java_text(key, session.model.registry) for key in keys]
+    raise ServerError(StatusCode.FAILED, topology_changed(texts, op not in _READS))
+
+
+Handler = Callable[["Session", int, memoryview, int, bytearray], "Steps | None"]
 HANDLERS: dict[int, Handler] = dict.fromkeys(RULES, _single_key)
 HANDLERS[OpCode.CACHE_LOCAL_PEEK] = _local_peek
 HANDLERS[OpCode.CACHE_GET_SIZE] = _size
-for _op in (
+_MULTI = (
     OpCode.CACHE_GET_ALL,
     OpCode.CACHE_PUT_ALL,
     OpCode.CACHE_CONTAINS_KEYS,
@@ -512,5 +576,15 @@ for _op in (
     OpCode.CACHE_CLEAR_KEYS,
     OpCode.CACHE_REMOVE_KEYS,
     OpCode.CACHE_REMOVE_ALL,
-):
+)
+for _op in _MULTI:
     HANDLERS[_op] = _multi_key
+_SINGLE = frozenset(RULES)
+# Operations on keys: refused during an exchange with exchange_refusals.
+KEY_OPS = _SINGLE | {
+    OpCode.CACHE_GET_ALL,
+    OpCode.CACHE_PUT_ALL,
+    OpCode.CACHE_CONTAINS_KEYS,
+    OpCode.CACHE_CLEAR_KEYS,
+    OpCode.CACHE_REMOVE_KEYS,
+}

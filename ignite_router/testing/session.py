@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -80,6 +81,9 @@ class Session:
     transactions: dict[int, Transaction] = field(default_factory=dict)
     last_resource_id: int = 0
     last_tx_id: int = 0
+    # Seconds the node's request path is slowed by (set_latency(where="request")):
+    # multi-key writes spread their keys over it.
+    pace: Callable[[], float] = field(default=lambda: 0.0, repr=False)
 
     @property
     def negotiated(self) -> ProtocolContext:
@@ -106,7 +110,7 @@ class Session:
         return tx
 
     def topology_to_report(self) -> tuple[int, int] | None:
-        """The version for this response header if it moved since the last one (§1.4).
+        """This header's version if it moved since the last (``ClientAffinityTopologyVersion``).
 
         It is the version this node knows, which lags behind the cluster's
         while the node has not learnt a change yet (``version_lag``).

@@ -5,17 +5,20 @@ event-loop thread); timed behaviour (the late-affinity switch, nodes learning
 versions one by one, exchanges) is scheduled by ``LocalCluster`` through
 :attr:`ClusterModel.on_version`. Placement follows Ignite: partitions go to
 owners by ``affinity.assign`` over the consistent ids of the live nodes (node
-ids break ties); every owner keeps its own copy; a node that leaves takes its
-copies with it and the remaining owners rebalance onto the new ones at once.
-With ``late_affinity`` a partition whose ideal primary does not hold it yet
-keeps a current owner as primary until :meth:`ClusterModel.finish_rebalance`
-(``CacheAffinitySharedManager``: the ``(N, 0)`` / ``(N, 1)`` stages).
+ids break ties); every owner keeps its own copy, which only its own node
+reads and writes (updates reach the backups through :class:`Interconnect`);
+a node that leaves takes its copies with it and the remaining owners rebalance
+onto the new ones at once. With ``late_affinity`` a partition whose ideal
+primary does not hold it yet keeps a current owner as primary, and a new
+owner's copy fills only when :meth:`ClusterModel.finish_rebalance` runs
+(``CacheAffinitySharedManager``: the ``(N, 0)`` / ``(N, 1)`` stages; until
+then the copy is MOVING: it takes updates but serves no reads).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,13 +33,15 @@ from ignite_router.affinity import (
     type_id,
 )
 from ignite_router.protocol.messages.cache_config import CacheMode, CacheProperty
+from ignite_router.protocol.messages.cache_properties import WriteSynchronizationMode
 from ignite_router.protocol.messages.cluster import ClusterState
 from ignite_router.protocol.values import BinaryTypeRegistry, read_value
 from ignite_router.protocol.wire import I32
+from ignite_router.testing.interconnect import Interconnect
 
 __all__ = ["CacheState", "ClusterModel", "NodeState", "NodeStats"]
 
-REPLICATED_PARTITIONS = 512  # Ignite's default for replicated caches (fact sheet §7.1)
+REPLICATED_PARTITIONS = 512  # replicated default: ``GridCacheUtils.initializeConfigDefaults``
 ATOMIC = 1  # CACHE_ATOMICITY_MODE values: 0 TRANSACTIONAL, 1 ATOMIC (the default)
 HISTORY_SIZE = 1000  # topology versions remembered for endpoint discovery (OP 5102)
 MAP_HISTORY = 64  # primary maps remembered per cache, for nodes that lag behind
@@ -73,7 +78,8 @@ class NodeState:
     consistent_id: str
     port: int
     node_id: uuid.UUID = field(default_factory=uuid.uuid4)
-    alive: bool = False
+    alive: bool = False  # in the topology
+    crashed: bool = False  # killed, but still in the topology until failure detection
     order: int = 0  # the topology version its last join made (Ignite's node order)
     seen: tuple[int, int] = (0, 0)  # the newest version this node knows (and reports)
     data: dict[int, dict[int, Store]] = field(default_factory=dict)  # cache -> part -> store
@@ -92,8 +98,11 @@ class CacheState:
     replicated: bool
     transactional: bool
     key_config: dict[int, int]  # key type id -> affinity field id
+    write_mode: int = WriteSynchronizationMode.FULL_SYNC
+    read_from_backup: bool = True  # a backup owner serves key reads from its own copy
     owners: list[tuple[int, ...]] = field(default_factory=list)  # part -> node indices
     copies: list[list[Store]] = field(default_factory=list)  # part -> owners' stores
+    moving: dict[int, set[int]] = field(default_factory=dict)  # part -> owners still filling
     primaries: tuple[int, ...] = ()  # part -> primary node index: the client-visible mapping
     # (version, primaries) of the last MAP_HISTORY versions, oldest first
     map_history: list[tuple[tuple[int, int], tuple[int, ...]]] = field(default_factory=list)
@@ -122,15 +131,19 @@ class ClusterModel:
         partitions: int,
         backups: int,
         late_affinity: bool = False,
+        default_write_mode: int = WriteSynchronizationMode.FULL_SYNC,
     ):
         partition_function(partitions)  # validates the count
         if backups < 0:
             raise ValueError(f"backups must be >= 0, got {backups}")
         self.late_affinity = late_affinity
+        self.default_write_mode = WriteSynchronizationMode(default_write_mode)
         self.staged = False  # some primary is kept until the rebalance finishes
         # Called after every version change with the node that made it (None for
-        # joins and leaves); a listener may delay when the other nodes learn it.
-        self.on_version: Callable[[int | None], None] | None = None
+        # joins and leaves) and whether partition ownership changed; a listener
+        # may delay when the other nodes learn it.
+        self.on_version: Callable[[int | None, bool], None] | None = None
+        self.links = Interconnect(self)
         self.nodes = [NodeState(cid, port) for cid, port in zip(consistent_ids, ports, strict=True)]
         self.default_partitions = partitions
         self.default_backups = backups
@@ -162,28 +175,62 @@ class ClusterModel:
         node = self.nodes[index]
         node.node_id = uuid.uuid4()
         node.alive = True
+        node.crashed = False
         node.data = {}
         node.order = self.major + 1
         self._topology_changed()
         self.learn(index, self.version)  # a joining node starts with the current version
 
-    def leave(self, index: int) -> None:
-        """Node ``index`` is gone with its copies: a new major version, rebalance."""
+    def crash(self, index: int) -> None:
+        """Node ``index``'s process is gone with its copies, but it stays in the topology.
+
+        Until :meth:`leave` (failure detection) it is still an owner and named
+        as primary; operations that need it wait (see ``Interconnect``).
+        """
         node = self.nodes[index]
+        self.links.forget(index, as_source=True)  # updates it had not sent yet are lost
+        for stores in node.data.values():
+            for store in stores.values():
+                store.clear()
+        node.data = {}
+        node.crashed = True
+
+    def leave(self, index: int, graceful: bool = True) -> None:
+        """Node ``index`` is gone with its copies: a new major version, rebalance.
+
+        A graceful leave first delivers the updates it was replicating; an
+        abrupt one (a kill) loses them.
+        """
+        node = self.nodes[index]
+        self.links.forget(index, as_source=not graceful)
         node.alive = False
+        node.crashed = False
         node.data = {}
         self._topology_changed()
+        self.links.node_left(index)  # operations waiting for it are refused now
+
+    @property
+    def rebalancing(self) -> bool:
+        """A late-affinity stage is pending: kept primaries or copies still filling."""
+        return self.staged or any(cache.moving for cache in self.caches.values())
 
     def finish_rebalance(self) -> bool:
-        """End the late-affinity stage: the ideal assignment, minor + 1 (False if none)."""
-        if not self.staged:
+        """End the late-affinity stage: copies filled, the ideal assignment (False if none).
+
+        Publishes ``(N, minor + 1)`` if primaries were kept; copies that were
+        only filling become readable without a version change.
+        """
+        if not self.rebalancing:
             return False
-        self.staged = False
-        self.minor += 1
+        self.links.settle()
+        staged, self.staged = self.staged, False
+        if staged:
+            self.minor += 1
         memo: dict[tuple[int, int], list[tuple[int, ...]]] = {}
         for cache in self.caches.values():
             self._rebalance(cache, memo, late=False)
-        self._version_changed(None)
+        if staged:
+            self._version_changed(None, ownership=True)
         return True
 
     def seen_by(self, index: int) -> tuple[int, int]:
@@ -196,7 +243,7 @@ class ClusterModel:
         if node.alive and version > node.seen:
             node.seen = version
 
-    def _version_changed(self, initiator: int | None) -> None:
+    def _version_changed(self, initiator: int | None, ownership: bool = False) -> None:
         version = self.version
         for cache in self.caches.values():
             history = cache.map_history
@@ -207,9 +254,10 @@ class ClusterModel:
             for index in self.alive_indices():
                 self.nodes[index].seen = version
         else:
-            self.on_version(initiator)
+            self.on_version(initiator, ownership)
 
     def _topology_changed(self) -> None:
+        self.links.settle()
         self.major += 1
         self.minor = 0
         self.history[self.major] = tuple(
@@ -221,7 +269,7 @@ class ClusterModel:
         for cache in self.caches.values():
             staged |= self._rebalance(cache, assignments, late=self.late_affinity)
         self.staged = staged
-        self._version_changed(None)
+        self._version_changed(None, ownership=True)
 
     def _assignment(
         self, cache: CacheState, memo: dict[tuple[int, int], list[tuple[int, ...]]]
@@ -251,47 +299,102 @@ class ClusterModel:
         memo: dict[tuple[int, int], list[tuple[int, ...]]],
         late: bool = False,
     ) -> bool:
-        """New owners copy each partition from a surviving owner; stale copies are dropped.
+        """New owners copy each partition from a complete surviving copy; stale copies go.
 
-        With ``late`` a partition whose ideal primary does not hold it keeps its
-        first surviving owner as primary (and every surviving owner keeps its
-        copy) next to the ideal owners, until the ideal assignment is applied.
-        Returns True if some partition was kept that way.
+        With ``late`` a partition with an ideal owner that does not hold it yet
+        keeps every surviving holder next to the ideal owners, and its primary
+        on a holder (the ideal primary if it is one); the new owner's copy
+        starts empty and MOVING: it takes updates, serves no reads, and is
+        filled when the stage ends. Without ``late`` new and MOVING copies are
+        filled at once. Returns True if some partition kept a holder that way.
         """
         cid = cache.cache_id
         nodes = self.nodes
         ideal = self._assignment(cache, memo)
         old_owners = cache.owners or [()] * cache.partitions
+        old_moving = cache.moving
         staged = False
         new_owners = []
         copies = []
+        moving: dict[int, set[int]] = {}
         for part, wanted in enumerate(ideal):
             previous = old_owners[part]
+            filling = old_moving.get(part, ())
             owners = wanted
             if late and wanted:
-                holders = [i for i in previous if nodes[i].alive]
-                if holders and wanted[0] not in holders:
-                    owners = tuple(dict.fromkeys((holders[0], *wanted, *holders[1:])))
+                holders = [i for i in previous if nodes[i].alive and i not in filling]
+                if holders and any(i not in holders for i in wanted):
+                    # Until the new copies are filled every holder keeps its copy, and
+                    # the primary stays on one (the ideal primary if it holds it).
+                    first = wanted[0] if wanted[0] in holders else holders[0]
+                    owners = tuple(dict.fromkeys((first, *wanted, *holders)))
                     staged = True
-            source: Store = {}
-            for index in previous:
-                held = nodes[index].data.get(cid, {}).get(part)
-                if held is not None:
-                    source = held
-                    break
+            source = self._complete_copy(cid, part, previous, filling)
+            still_filling = set()
             for index in owners:
                 stores = nodes[index].data.setdefault(cid, {})
-                if part not in stores:
-                    stores[part] = dict(source)
+                store = stores.get(part)
+                if nodes[index].crashed:
+                    if store is None:
+                        stores[part] = {}  # a dead copy: nothing reads or writes it
+                    continue
+                if store is None:
+                    fill_later = late and source is not None
+                    stores[part] = {} if fill_later or source is None else dict(source)
+                    if fill_later:
+                        still_filling.add(index)
+                elif index in filling:
+                    if late:
+                        still_filling.add(index)
+                    elif source is not None:
+                        store.clear()
+                        store.update(source)
             for index in previous:
                 if index not in owners:
                     nodes[index].data.get(cid, {}).pop(part, None)
+            if still_filling:
+                moving[part] = still_filling
             new_owners.append(owners)
             copies.append([nodes[index].data[cid][part] for index in owners])
         cache.owners = new_owners
         cache.copies = copies
+        cache.moving = moving
         cache.primaries = tuple(owners[0] if owners else -1 for owners in new_owners)
         return staged
+
+    def _complete_copy(
+        self, cache_id: int, part: int, previous: tuple[int, ...], filling: Collection[int]
+    ) -> Store | None:
+        """The copy rebalancing reads from: the first live, filled one (the primary's first)."""
+        for index in previous:
+            node = self.nodes[index]
+            if node.alive and not node.crashed and index not in filling:
+                store = node.data.get(cache_id, {}).get(part)
+                if store is not None:
+                    return store
+        return None
+
+    def serving(self, cache: CacheState, part: int, receiver: int, read: bool) -> tuple[int, bool]:
+        """Whose copy serves a key operation node ``receiver`` got, and whether it is forwarded.
+
+        The primary serves writes, and reads unless the receiver owns the
+        partition as a backup with a filled copy and the cache has
+        readFromBackup (Ignite's default): then it reads its own copy. Anything
+        the primary serves for another node is a forward (Ignite sends it over
+        the network).
+        """
+        owners = cache.owners[part]
+        primary = owners[0]
+        if receiver == primary:
+            return primary, False
+        if (
+            read
+            and cache.read_from_backup
+            and receiver in owners
+            and receiver not in cache.moving.get(part, ())
+        ):
+            return receiver, False
+        return primary, True
 
     # -- cluster state -------------------------------------------------------------
 
@@ -300,6 +403,7 @@ class ClusterModel:
         if state == self.state:
             return
         if state == ClusterState.INACTIVE:
+            self.links.forget_all()
             for cache in self.caches.values():
                 cache.expiries.clear()
                 for stores in cache.copies:
@@ -323,6 +427,11 @@ class ClusterModel:
             type_id(entry["type_name"]): field_id(entry["affinity_key_field_name"])
             for entry in properties.get(CacheProperty.CACHE_KEY_CONFIGURATION) or ()
         }
+        write_mode = properties.get(
+            CacheProperty.WRITE_SYNCHRONIZATION_MODE, self.default_write_mode
+        )
+        if write_mode not in iter(WriteSynchronizationMode):
+            raise ValueError(f"unknown write synchronization mode {write_mode}")
         cache = CacheState(
             name=name,
             cache_id=java_hash(name),
@@ -332,9 +441,12 @@ class ClusterModel:
             replicated=replicated,
             transactional=properties.get(CacheProperty.CACHE_ATOMICITY_MODE, ATOMIC) != ATOMIC,
             key_config=key_config,
+            write_mode=WriteSynchronizationMode(write_mode),
+            read_from_backup=bool(properties.get(CacheProperty.READ_FROM_BACKUP, True)),
         )
         cache.properties[CacheProperty.BACKUPS_NUMBER] = backups
         cache.properties[CacheProperty.CACHE_MODE] = mode
+        cache.properties[CacheProperty.WRITE_SYNCHRONIZATION_MODE] = cache.write_mode
         self.caches[cache.cache_id] = cache
         self.minor += 1
         self._rebalance(cache, {})
@@ -343,6 +455,7 @@ class ClusterModel:
 
     def destroy_cache(self, cache_id: int, initiator: int | None = None) -> None:
         del self.caches[cache_id]
+        self.links.forget_cache(cache_id)
         for node in self.nodes:
             node.data.pop(cache_id, None)
         self.minor += 1
@@ -367,7 +480,7 @@ class ClusterModel:
         return part
 
     def key_hash(self, cache: CacheState, raw_key: bytes) -> int:
-        """The hash the server partitions by: the affinity key field first (§6.1)."""
+        """The hash the server partitions by (``CacheDefaultBinaryAffinityKeyMapper``)."""
         if raw_key[0] == _COMPLEX_OBJECT and len(raw_key) >= 12:
             (key_type,) = I32.unpack_from(raw_key, 4)
             if key_type and self._affinity_field_id(cache, key_type) is None:

@@ -2,7 +2,7 @@
 
 3000 TYPE_NAME_GET: i8 platform (0 Java, 1 .NET) + i32 type id -> String name.
 3001 TYPE_NAME_PUT: i8 platform + i32 type id + String name -> bool (the docs
-show an empty answer; the server writes a bool, fact sheet §3.3).
+show an empty answer; the server writes a bool: ``ClientBinaryTypeNamePutRequest``).
 3002 TYPE_GET: i32 type id -> bool exists + metadata body.
 3003 TYPE_PUT: metadata body -> empty.
 The metadata body itself is ``protocol.values.encode_binary_type`` /

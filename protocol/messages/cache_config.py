@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ignite_router.protocol.context import V1_6, ProtocolContext
-from ignite_router.protocol.errors import ProtocolError
+from ignite_router.protocol.errors import ParameterError, ProtocolError
 from ignite_router.protocol.header import begin_request, finish_frame
 from ignite_router.protocol.messages.cache_properties import (
     CONFIGURATION_ORDER,
@@ -124,7 +124,7 @@ def encode_configuration_request(
     if op_code not in _CONFIG_OPS:
         raise ValueError(f"op code {op_code} does not take a configuration")
     if not properties.get(CacheProperty.NAME):
-        raise ValueError("a cache configuration needs a non-empty NAME")
+        raise ParameterError("a cache configuration needs a non-empty NAME")
     if CacheProperty.EXPIRY_POLICY in properties and context.version < V1_6:
         raise ValueError(f"expiry policies need protocol 1.6.0, have {context.version}")
     start = begin_request(buf, op_code, request_id)
@@ -136,10 +136,10 @@ def encode_configuration_request(
             try:
                 property_codec(code).write(buf, value, context)
             except struct.error as error:
-                raise TypeError(f"bad value for {CacheProperty(code).name}: {error}") from None
+                raise ParameterError(f"bad value for {CacheProperty(code).name}: {error}") from None
     except ProtocolError as error:
         del buf[start:]
-        raise ValueError(str(error)) from None
+        raise ParameterError(str(error)) from None
     except BaseException:
         del buf[start:]
         raise

@@ -1,4 +1,4 @@
-"""Key-value cache operations 1000-1021 (fact sheet §3.2, §3.3), client and server side.
+"""Key-value cache operations 1000-1021 (``ClientCacheDataRequest``), client and server side.
 
 Every request starts with the cache prefix (cache id, flags, optional expiry
 policy from 1.6.0, optional transaction id from 1.5.0). The body shape per
@@ -159,7 +159,7 @@ class CacheRequest:
 
 
 def write_cache_prefix(buf: bytearray, context: ProtocolContext, target: CacheTarget) -> None:
-    """Cache id, flags, [expiry create/update/access], [tx id] (fact sheet §3.2)."""
+    """Cache id, flags, [expiry create/update/access], [tx id] (``ClientCacheRequest``)."""
     expiry = target.expiry
     tx_id = target.tx_id
     flags = target.flags & _KEEP_BINARY

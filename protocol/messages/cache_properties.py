@@ -4,21 +4,24 @@ A configuration is a mapping of :class:`CacheProperty` code -> Python value
 (pyignite's ``PROP_*`` codes and value shapes). Scalars are ints/bools/str;
 ``QUERY_ENTITIES`` and ``CACHE_KEY_CONFIGURATION`` are lists of dicts keyed
 like pyignite's structs (``key_type_name``, ``query_fields``, ...);
-``EXPIRY_POLICY`` is an :class:`ExpiryPolicy` or None. Layouts follow the
+``EXPIRY_POLICY`` is an :class:`ExpiryPolicy` (pyignite's is accepted too) or
+None. Layouts follow the
 server's ``ClientCacheConfigurationSerializer``: QueryEntity field precision
 and scale exist from 1.2.0, the expiry policy from 1.6.0.
 """
 
 from __future__ import annotations
 
+import datetime
+import math
 import struct
 from collections.abc import Callable, Mapping
 from enum import IntEnum
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from ignite_router.protocol.context import V1_2, ProtocolContext
-from ignite_router.protocol.errors import ProtocolError
-from ignite_router.protocol.messages.cache_keys import ExpiryPolicy
+from ignite_router.protocol.errors import ParameterError, ProtocolError
+from ignite_router.protocol.messages import cache_keys
 from ignite_router.protocol.values import read_string, read_value, write_string, write_value
 from ignite_router.protocol.wire import BOOL, I8, I32, I64, count, take
 
@@ -28,11 +31,13 @@ __all__ = [
     "CacheAtomicityMode",
     "CacheMode",
     "CacheProperty",
+    "ExpiryPolicy",
     "IndexType",
     "PartitionLossPolicy",
     "PropertyCodec",
     "RebalanceMode",
     "WriteSynchronizationMode",
+    "expiry_policy",
     "property_codec",
 ]
 
@@ -71,6 +76,70 @@ class CacheProperty(IntEnum):
     EAGER_TTL = 405
     STATISTICS_ENABLED = 406
     EXPIRY_POLICY = 407
+
+
+def _ttl_ms(value: Any, name: str) -> int:
+    """A TTL in ms from ms or a timedelta (floored, as pyignite); -2 unchanged, -1 eternal."""
+    if isinstance(value, datetime.timedelta):
+        value = math.floor(value.total_seconds() * 1000)
+    elif not isinstance(value, int) or isinstance(value, bool):
+        raise ParameterError(f"expiry {name} must be ms (int) or a timedelta, got {value!r}")
+    if value < -2:
+        raise ParameterError(
+            f"expiry {name} must not be negative (-1 eternal, -2 unchanged): {value}"
+        )
+    return int(value)
+
+
+class ExpiryPolicy(cache_keys.ExpiryPolicy):
+    """Expiry TTLs for create, update and access: pyignite's ``ExpiryPolicy``.
+
+    Each is milliseconds or a ``timedelta`` (stored as ms, floored);
+    :attr:`UNCHANGED` (-2, the default) leaves the entry's TTL as it is,
+    :attr:`ETERNAL` (-1) removes it. Equal to any expiry policy object with the
+    same ``create``/``update``/``access`` (pyignite's included).
+    """
+
+    __slots__ = ()
+    UNCHANGED: ClassVar[int] = -2
+    ETERNAL: ClassVar[int] = -1
+
+    def __init__(
+        self,
+        create: int | datetime.timedelta = -2,
+        update: int | datetime.timedelta = -2,
+        access: int | datetime.timedelta = -2,
+    ) -> None:
+        super().__init__(
+            _ttl_ms(create, "create"), _ttl_ms(update, "update"), _ttl_ms(access, "access")
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not all(hasattr(other, name) for name in ("create", "update", "access")):
+            return NotImplemented
+        try:
+            return (self.create, self.update, self.access) == _ttls(other)
+        except (TypeError, ValueError):
+            return False
+
+    __hash__ = cache_keys.ExpiryPolicy.__hash__
+
+
+def _ttls(policy: Any) -> tuple[int, int, int]:
+    return (
+        _ttl_ms(policy.create, "create"),
+        _ttl_ms(policy.update, "update"),
+        _ttl_ms(policy.access, "access"),
+    )
+
+
+def expiry_policy(value: Any) -> ExpiryPolicy | None:
+    """Any expiry policy (ours, pyignite's: ms or timedeltas) as an :class:`ExpiryPolicy`."""
+    if value is None or isinstance(value, ExpiryPolicy):
+        return value
+    if not all(hasattr(value, name) for name in ("create", "update", "access")):
+        raise ParameterError(f"an expiry policy needs create, update and access, got {value!r}")
+    return ExpiryPolicy(*_ttls(value))
 
 
 class CacheMode(IntEnum):
@@ -200,10 +269,11 @@ def _struct(*fields: tuple[str, PropertyCodec]) -> PropertyCodec:
 
 
 def _write_expiry(buf: bytearray, value: Any, context: ProtocolContext) -> None:
-    if value is None:
+    policy = expiry_policy(value)
+    if policy is None:
         buf += b"\x00"
     else:
-        buf += b"\x01" + _EXPIRY.pack(value.create, value.update, value.access)
+        buf += b"\x01" + _EXPIRY.pack(policy.create, policy.update, policy.access)
 
 
 def _read_expiry(view: memoryview, pos: int, context: ProtocolContext) -> tuple[Any, int]:
@@ -211,7 +281,10 @@ def _read_expiry(view: memoryview, pos: int, context: ProtocolContext) -> tuple[
     if not present:
         return None, pos
     fields, pos = take(_EXPIRY, view, pos)
-    return ExpiryPolicy(*fields), pos
+    try:
+        return ExpiryPolicy(*fields), pos
+    except ValueError as exc:
+        raise ProtocolError(f"expiry policy at offset {pos - _EXPIRY.size}: {exc}") from None
 
 
 _EXPIRY = struct.Struct("<qqq")

@@ -4,14 +4,14 @@
 encodes them; it requires feature CLUSTER_STATES).
 5100 GET_NODE_IDS: i64 known topology version, i32 filter count, filters (no
 "has projection" bool: ``ClientClusterGroupProjection.read``, Java's
-``ClientClusterGroupImpl``, fact sheet §10.1) -> bool changed [+ i64 topology
+``ClientClusterGroupImpl``) -> bool changed [+ i64 topology
 version + i32 n + n raw UUIDs].
 5101 GET_NODE_INFO: i32 n + n raw UUIDs -> i32 n + n node descriptions.
 5102 GET_NODE_ENDPOINTS: i64 since, i64 until -> topology version, added
 nodes with their endpoints, removed node ids.
-Node ids in 5100-5102 are *raw* (msb, lsb as two i64, no type code: fact
-sheet §8.3, §9.4); 5101 answers with typed ones. Layouts of 5100/5101 are from
-the server's ``ClientClusterGroupGetNodeIdsRequest/Response``,
+Node ids in 5100-5102 are *raw* (msb, lsb as two i64, no type code:
+``ClientClusterGroupGetNodesEndpointsResponse``); 5101 answers with typed ones. Layouts
+of 5100/5101 are from the server's ``ClientClusterGroupGetNodeIdsRequest/Response``,
 ``ClientClusterGroupProjection`` and ``ClientClusterGroupGetNodesDetailsResponse``.
 """
 

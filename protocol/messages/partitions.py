@@ -1,4 +1,4 @@
-"""OP_CACHE_PARTITIONS (1101): which node is primary for each partition (fact sheet §4).
+"""OP_CACHE_PARTITIONS (1101): the primary of each partition (``ClientCachePartitionsResponse``).
 
 Request: [bool "custom mappings wanted", only if feature 13 was negotiated]
 i32 n + n cache ids. Answer body: i64 + i32 topology version, i32 group

@@ -1,4 +1,4 @@
-"""The Ignite binary type system: Python values <-> typed wire values (§5).
+"""The Ignite binary type system: Python values <-> typed wire values (``BinaryUtils``).
 
 ``write_value``/``read_value``/``skip_value`` handle any typed value;
 ``write_string``/``read_string``/``write_uuid``/``read_uuid`` are the typed

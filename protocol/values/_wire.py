@@ -37,7 +37,7 @@ I64_I32 = struct.Struct("<qi")
 I32_I32 = struct.Struct("<ii")
 I32_I8 = struct.Struct("<ib")
 
-# Complex object header (§5.4): code, version, flags, type id, hash, length,
+# Complex object header (``GridBinaryMarshaller``): code, version, flags, type id, hash, length,
 # schema id, schema (or raw-data) offset.
 OBJECT_HEADER = struct.Struct("<BBhiiiii")
 

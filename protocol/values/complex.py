@@ -1,4 +1,4 @@
-"""``ComplexObject``: the Python value of an Ignite binary object (code 0x67, §5.4).
+"""``ComplexObject``: the Python value of a binary object (code 0x67, ``GridBinaryMarshaller``).
 
 Constants for the header flags live here too, shared by the object writer,
 reader and skipper.
@@ -12,7 +12,7 @@ from operator import is_
 from typing import Any
 
 from ignite_router.affinity.ids import field_id, schema_id, type_id
-from ignite_router.affinity.types import IgniteType
+from ignite_router.affinity.types import IgniteType, split_hint
 from ignite_router.protocol.errors import ProtocolError
 
 USER_TYPE = 0x0001
@@ -24,13 +24,6 @@ COMPACT_FOOTER = 0x0020
 
 HEADER_SIZE = 24
 PROTOCOL_VERSION = 1
-
-
-def split_hint(value: Any) -> tuple[Any, IgniteType | None]:
-    """``(value, hint)`` for a hinted tuple, ``(value, None)`` otherwise."""
-    if type(value) is tuple and len(value) == 2 and isinstance(value[1], IgniteType):
-        return value
-    return value, None
 
 
 class ComplexObject:
@@ -117,7 +110,7 @@ class ComplexObject:
     # -- ids ------------------------------------------------------------------
 
     def field_ids(self) -> tuple[int, ...]:
-        """Field ids in field order (names hashed as §5.6, int keys used as they are)."""
+        """Field ids in field order (names hashed by ``BinaryBasicIdMapper``, int keys as is)."""
         return schema_of(tuple(self.fields))[0]
 
     @property

@@ -1,4 +1,4 @@
-"""Typed String and UUID as they appear inside protocol bodies (§5.3).
+"""Typed String and UUID as they appear inside protocol bodies (``BinaryReaderExImpl.readString``).
 
 Message encoders (handshake, headers, binary-type bodies) use these rather
 than the general value codec: they accept only the one type (or null).

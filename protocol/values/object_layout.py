@@ -1,4 +1,4 @@
-"""Header and footer of a complex object, parsed and bounds-checked (§5.4).
+"""Header and footer of a complex object, parsed and bounds-checked (``BinaryObjectOffheapImpl``).
 
 Shared by the reader (which then decodes the fields) and ``skip_value``
 (which only needs the end). Every offset is validated so the field decoder

@@ -1,4 +1,4 @@
-"""Encoding of ``ComplexObject`` values (code 0x67, §5.4-5.6)."""
+"""Encoding of ``ComplexObject`` values (code 0x67, ``BinaryWriterExImpl``)."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def write_object(buf: bytearray, obj: Any, depth: int, write_field: WriteField) 
     raw_offset = len(buf) - start
     if raw is not None:
         buf += raw
-    # Hash over field data and raw data, header and footer excluded (§5.5).
+    # Hash over field and raw data, header and footer excluded (``BinaryArrayIdentityResolver``).
     hash_code = binary_object_hash(memoryview(buf)[start + HEADER_SIZE :])
     flags = USER_TYPE | (COMPACT_FOOTER if obj.compact_footer else 0)
     if offsets:

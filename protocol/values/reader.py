@@ -1,4 +1,4 @@
-"""Typed Ignite values -> Python values, decoded from a ``memoryview`` (§5).
+"""Typed Ignite values -> Python values, decoded from a ``memoryview`` (``BinaryUtils.unmarshal``).
 
 Every malformation is a ``ProtocolError`` naming the offset: truncation,
 negative or oversized counts (checked against the bytes left before any
@@ -30,7 +30,7 @@ from ignite_router.protocol.values._wire import (
     PRIMITIVE_ARRAY_LAYOUT,
 )
 from ignite_router.protocol.values.envelope import read_string
-from ignite_router.protocol.values.object_array import DEFAULT_COMPONENT_TYPE_ID, ObjectArray
+from ignite_router.protocol.values.object_array import ObjectArray
 from ignite_router.protocol.values.object_reader import NO_TARGET, read_object
 
 if TYPE_CHECKING:
@@ -41,8 +41,8 @@ MAX_DEPTH = 64
 T = IgniteType
 _NULL = int(T.NULL)
 _COLLECTION_KINDS = {int(kind): kind for kind in CollectionKind}
-_LINKED_HASH_MAP = int(MapKind.LINKED_HASH_MAP)
-_PLAIN_MAP_KINDS = (0, int(MapKind.HASH_MAP))  # readers accept 0 as a hash map (§5.1)
+# Readers accept kind 0 as a hash map (BinaryUtils.doReadMap's default branch).
+_MAP_KINDS = {0: MapKind.HASH_MAP, **{int(kind): kind for kind in MapKind}}
 
 LeafReader = Callable[[memoryview, int], tuple[Any, int]]
 
@@ -179,7 +179,7 @@ def _primitive_array_reader(code: int) -> LeafReader:
 
 
 def _typed_array_reader(code: int, element_codes: tuple[int, ...], element: LeafReader):
-    """String[], UUID[], ...: each element is the element type or null (§5.1)."""
+    """String[], UUID[], ...: each element is of the element type or null (``BinaryUtils``)."""
 
     def read(view: memoryview, pos: int) -> tuple[list[Any], int]:
         (count,) = I32.unpack_from(view, pos + 1)
@@ -226,8 +226,6 @@ def _read_enum_array(view: memoryview, pos: int) -> tuple[Any, int]:
     items, end = _typed_elements(
         view, cursor, count, T.ENUM_ARRAY, pos, (T.ENUM, T.BINARY_ENUM), _read_enum
     )
-    if type_id == DEFAULT_COMPONENT_TYPE_ID:
-        return items, end
     return ObjectArray(type_id, items, class_name, T.ENUM_ARRAY), end
 
 
@@ -240,9 +238,7 @@ def _read_object_array(view: memoryview, pos: int, ctx: _Context, depth: int):
     type_id, class_name, count, cursor = _array_header(view, pos)
     _count(view, cursor, count, 1, T.OBJECT_ARRAY, pos)
     items: list[Any] = []
-    result = (
-        items if type_id == DEFAULT_COMPONENT_TYPE_ID else ObjectArray(type_id, items, class_name)
-    )
+    result = ObjectArray(type_id, items, class_name)
     ctx.memo[pos] = result
     return result, _read_items(view, cursor, count, items, ctx, depth)
 
@@ -274,12 +270,10 @@ def _read_map(view: memoryview, pos: int, ctx: _Context, depth: int):
     count, kind = I32_I8.unpack_from(view, pos + 1)
     cursor = pos + 6
     entries: dict[Any, Any] = {}
-    if kind in _PLAIN_MAP_KINDS:
-        result: Any = entries
-    elif kind == _LINKED_HASH_MAP:
-        result = IgniteMap(MapKind.LINKED_HASH_MAP, entries)
-    else:
+    map_kind = _MAP_KINDS.get(kind)
+    if map_kind is None:
         raise ProtocolError(f"MAP at offset {pos} has unknown kind {kind}")
+    result = IgniteMap(map_kind, entries)
     _count(view, cursor, count, 2, T.MAP, pos)
     ctx.memo[pos] = result
     for _ in range(count):

@@ -1,4 +1,4 @@
-"""Encoders and decoders of the single-value types (§5.1, §5.2).
+"""Encoders and decoders of the single-value types (``BinaryWriterExImpl``, ``BinaryUtils``).
 
 Encoders ``write_<type>(buf, value)`` validate the Python value (TypeError for
 a wrong type, ValueError for a value out of the type's range) *before* they
@@ -193,11 +193,26 @@ def write_date(buf: bytearray, value: Any) -> None:
 
 
 def write_timestamp(buf: bytearray, value: Any) -> None:
+    if type(value) is tuple and len(value) == 2:
+        buf += CODE_I64_I32.pack(TIMESTAMP, *_timestamp_parts(*value))
+        return
     if not isinstance(value, datetime.date):
         raise type_error("TIMESTAMP", value)
     micros = _temporal.date_epoch_us(value)
     # ms (floored) + nanoseconds of that millisecond, as Java's getTime()/getNanos().
     buf += CODE_I64_I32.pack(TIMESTAMP, micros // 1000, micros % 1000 * 1000)
+
+
+def _timestamp_parts(moment: Any, nanos: Any) -> tuple[int, int]:
+    """pyignite's ``(datetime, nanos)``: the datetime's ms, and nanos within that ms."""
+    if not isinstance(moment, datetime.date) or type(nanos) is not int:
+        raise TypeError(
+            f"TIMESTAMP needs a datetime or a (datetime, nanoseconds) tuple, got "
+            f"({type(moment).__name__}, {type(nanos).__name__})"
+        )
+    if not 0 <= nanos < 1_000_000:
+        raise ValueError(f"TIMESTAMP nanoseconds within the millisecond: 0..999999, got {nanos}")
+    return _temporal.date_epoch_ms(moment), nanos
 
 
 def write_time(buf: bytearray, value: Any) -> None:
@@ -224,7 +239,7 @@ def decimal_parts(value: Any) -> tuple[int, int]:
 def write_decimal(buf: bytearray, value: Any) -> None:
     scale, unscaled = decimal_parts(value)
     magnitude = -unscaled if unscaled < 0 else unscaled
-    # BigInteger.toByteArray of |unscaled|: big-endian, room for a sign bit (§5.2).
+    # BigInteger.toByteArray of |unscaled|: big-endian, room for a sign bit (``doWriteDecimal``).
     size = magnitude.bit_length() // 8 + 1
     if size > MAX_DECIMAL_BYTES:
         raise ValueError(f"DECIMAL magnitude of {size} bytes exceeds {MAX_DECIMAL_BYTES}")
@@ -239,7 +254,9 @@ def enum_writer(code: int):
     name = "ENUM" if code == ENUM else "BINARY_ENUM"
 
     def write(buf: bytearray, value: Any) -> None:
-        if not isinstance(value, EnumValue):
+        if type(value) is tuple and len(value) == 2 and all(type(part) is int for part in value):
+            value = EnumValue(*value)  # pyignite's (type_id, ordinal)
+        elif not isinstance(value, EnumValue):
             raise type_error(name, value)
         if value.type_id == 0:
             raise ValueError(f"{name} type id 0 means 'unregistered class'; use the type's id")
@@ -326,7 +343,7 @@ def read_uuid(view: memoryview | bytes, pos: int) -> tuple[uuid.UUID, int]:
 def _datetime(micros: int, name: str, pos: int) -> datetime.datetime:
     try:
         return _temporal.datetime_from_epoch_us(micros)
-    except OverflowError:
+    except (OverflowError, OSError, ValueError):
         raise ProtocolError(
             f"{name} at offset {pos} ({micros // 1000} ms) is outside Python's datetime range"
         ) from None
@@ -367,7 +384,7 @@ def read_decimal(view: memoryview, pos: int) -> tuple[decimal.Decimal, int]:
 
 
 def enum_reader(read_class_name):
-    """Reader for ENUM/BINARY_ENUM; type id 0 is followed by a class-name String (§5.1)."""
+    """Reader of ENUM/BINARY_ENUM; type id 0 is followed by a class name (``doReadEnumType``)."""
 
     def read(view: memoryview, pos: int) -> tuple[EnumValue, int]:
         (type_id,) = I32.unpack_from(view, pos + 1)

@@ -1,4 +1,4 @@
-"""Python values -> typed Ignite values (§5), appended to a reusable ``bytearray``.
+"""Python values -> typed values (``BinaryWriterExImpl``), appended to a reusable ``bytearray``.
 
 The Ignite type of a value comes from ``affinity.types.resolve`` (the one
 mapping shared with the key hash); a ``(value, hint)`` tuple or an explicit
@@ -22,13 +22,17 @@ from ignite_router.affinity.types import (
     IgniteMap,
     IgniteType,
     MapKind,
+    hint_type,
     infer_type,
     resolve,
+    split_hint,
+    tagged_collection,
+    tagged_map,
 )
 from ignite_router.protocol.values import scalars
 from ignite_router.protocol.values._wire import CODE_I32, CODE_I32_I8, I32, LITTLE_ENDIAN_HOST
-from ignite_router.protocol.values.complex import ComplexObject, split_hint
-from ignite_router.protocol.values.object_array import DEFAULT_COMPONENT_TYPE_ID, ObjectArray
+from ignite_router.protocol.values.complex import ComplexObject
+from ignite_router.protocol.values.object_array import DEFAULT_COMPONENT_TYPE_ID, tagged_array
 from ignite_router.protocol.values.object_writer import write_object
 from ignite_router.protocol.values.raw import RawValue
 
@@ -43,8 +47,8 @@ LeafWriter = Callable[[bytearray, Any], None]
 NestedWriter = Callable[[bytearray, Any, int], None]
 
 
-def write_value(buf: bytearray, value: Any, hint: IgniteType | None = None) -> None:
-    """Append ``value`` as a typed Ignite value.
+def write_value(buf: bytearray, value: Any, hint: Any = None) -> None:
+    """Append ``value`` as a typed Ignite value; ``hint`` as ``affinity.types.hint_type`` takes.
 
     TypeError: the Python type does not fit the (hinted) Ignite type.
     ValueError: the value is out of the type's range, or nested deeper than
@@ -63,8 +67,10 @@ def write_value(buf: bytearray, value: Any, hint: IgniteType | None = None) -> N
         raise
 
 
-def write_nested(buf: bytearray, value: Any, hint: IgniteType | None, depth: int) -> None:
+def write_nested(buf: bytearray, value: Any, hint: Any, depth: int) -> None:
     """Write one value at nesting ``depth`` (elements, entries and fields come here)."""
+    if hint is not None and type(hint) is not IgniteType:
+        hint = hint_type(hint)
     if hint is None:
         kind = type(value)
         fast = _FAST.get(kind)
@@ -205,8 +211,9 @@ def _typed_array_writer(code: IgniteType, write_element: LeafWriter) -> LeafWrit
 def _array_header(buf: bytearray, value: Any, code: IgniteType) -> list[Any] | tuple[Any, ...]:
     """Code, component type id (+ class name if 0) of an Object[]/Enum[]; returns the items."""
     source: Any
-    if isinstance(value, ObjectArray):
-        type_id, class_name, source = value.type_id, value.class_name, value.items
+    tagged = tagged_array(value)
+    if tagged is not None:
+        type_id, class_name, source = tagged.type_id, tagged.class_name, tagged.items
     else:
         type_id, class_name, source = DEFAULT_COMPONENT_TYPE_ID, None, value
     items = _sequence(source, code.name)
@@ -238,15 +245,19 @@ def _write_object_array(buf: bytearray, value: Any, depth: int) -> None:
 
 def _write_collection(buf: bytearray, value: Any, depth: int) -> None:
     items: Any
-    if isinstance(value, IgniteCollection):
-        kind, items = int(value.kind), value.items
+    tagged = tagged_collection(value)
+    if tagged is not None:
+        kind, items = int(tagged.kind), tagged.items
+        if not isinstance(items, list | tuple | set | frozenset):
+            raise TypeError(f"COLLECTION items must be a list, tuple or set, not {items!r}")
     elif isinstance(value, set | frozenset):
         kind, items = CollectionKind.HASH_SET, value
     elif isinstance(value, list | tuple):
         kind, items = CollectionKind.ARR_LIST, value
     else:
         raise TypeError(
-            f"COLLECTION needs an IgniteCollection, set, list or tuple, got {type(value).__name__}"
+            "COLLECTION needs an IgniteCollection, a (kind, items) tuple, a set, list or tuple, "
+            f"got {type(value).__name__}"
         )
     if kind not in _COLLECTION_KINDS:
         raise ValueError(f"unknown collection kind {kind}")
@@ -257,12 +268,17 @@ def _write_collection(buf: bytearray, value: Any, depth: int) -> None:
 
 def _write_map(buf: bytearray, value: Any, depth: int) -> None:
     kind: int
+    tagged = tagged_map(value)
     if isinstance(value, dict):
         kind, items = MapKind.HASH_MAP, value
-    elif isinstance(value, IgniteMap):
-        kind, items = int(value.kind), value.items
+    elif tagged is not None:
+        kind, items = int(tagged.kind), tagged.items
+        if not isinstance(items, dict):
+            raise TypeError(f"MAP entries must be a dict, not {items!r}")
     else:
-        raise TypeError(f"MAP needs a dict or IgniteMap, got {type(value).__name__}")
+        raise TypeError(
+            f"MAP needs a dict, an IgniteMap or a (kind, dict) tuple, got {type(value).__name__}"
+        )
     if kind not in _MAP_KINDS:
         raise ValueError(f"unknown map kind {kind}")
     buf += CODE_I32_I8.pack(T.MAP, len(items), kind)
@@ -272,7 +288,7 @@ def _write_map(buf: bytearray, value: Any, depth: int) -> None:
 
 
 def _write_wrapped(buf: bytearray, value: Any, depth: int) -> None:
-    """WRAPPED_DATA: the value as a nested byte array, root at offset 0 (§5.1 code 27)."""
+    """WRAPPED_DATA (``GridBinaryMarshaller.BINARY_OBJ``): the value in a byte array, root at 0."""
     start = len(buf)
     buf += CODE_I32.pack(T.WRAPPED_DATA, 0)
     write_nested(buf, value, None, depth)
@@ -350,8 +366,8 @@ _NESTED_SAMPLES: tuple[Any, ...] = (
     {},
     set(),
     frozenset(),
-    IgniteCollection(CollectionKind.ARR_LIST),
-    IgniteMap(MapKind.HASH_MAP),
+    IgniteCollection(CollectionKind.ARR_LIST, []),
+    IgniteMap(MapKind.HASH_MAP, {}),
     ComplexObject(type_id=1),
 )
 _FAST_NESTED: dict[type, NestedWriter] = {

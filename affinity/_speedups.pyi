@@ -1,0 +1,6 @@
+"""C versions of Java's String.hashCode and Arrays.hashCode(byte[]) (see _speedups.c)."""
+
+from typing_extensions import Buffer
+
+def string_hash(text: str, /) -> int: ...
+def bytes_hash(data: Buffer, /) -> int: ...

@@ -1,0 +1,227 @@
+"""``AioCache``: one cache for ``AioClient``, pyignite's ``AioCache`` methods.
+
+Every method is a coroutine function that builds its step
+(:class:`~ignite_router.cache.CacheSteps`) and awaits the client's run of
+it. ``timeout`` (seconds, 0 = none; pyignite's per-call argument) bounds
+the whole call and raises ``TimeoutError`` when it runs out; the client's
+own ``timeout`` still bounds each answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ignite_router.cache import CacheSteps, Hint, Run, Ttl, make_expiry_policy
+from ignite_router.cursors import AioCursor
+
+if TYPE_CHECKING:
+    from ignite_router.aio_api import AioClientApi
+
+__all__ = ["AioCache", "within"]
+
+
+async def _bounded(awaitable: Awaitable[Any], timeout: float) -> Any:
+    async with asyncio.timeout(timeout):
+        return await awaitable
+
+
+def within(awaitable: Awaitable[Any], timeout: float) -> Awaitable[Any]:
+    """``awaitable``, bounded by ``timeout`` seconds when it is not 0."""
+    return _bounded(awaitable, timeout) if timeout else awaitable
+
+
+class AioCache:
+    """One cache of the cluster (asyncio): pyignite's ``AioCache`` methods, each a coroutine."""
+
+    def __init__(self, client: AioClientApi, name: str, expiry_policy: Any = None) -> None:
+        self.client = client
+        self.steps = CacheSteps(client.session, name, expiry_policy)
+        self._run = client.run
+
+    def __repr__(self) -> str:
+        return f"AioCache({self.name!r})"
+
+    @property
+    def name(self) -> str:
+        return self.steps.name
+
+    @property
+    def cache_id(self) -> int:
+        return self.steps.cache_id
+
+    def _call(self, step: Run, timeout: float) -> Awaitable[Any]:
+        return within(self._run(step), timeout)
+
+    def with_expire_policy(
+        self,
+        expiry_policy: Any = None,
+        create: Ttl = None,
+        update: Ttl = None,
+        access: Ttl = None,
+    ) -> AioCache:
+        """This cache with an expiry policy on every request: ``expiry_policy`` (ours or
+        pyignite's) or the TTLs (ms or timedeltas; -1 eternal)."""
+        policy = make_expiry_policy(expiry_policy, create, update, access)
+        return AioCache(self.client, self.name, policy)
+
+    async def settings(self, timeout: float = 0) -> dict[int, Any]:
+        """The cache configuration, property code -> value."""
+        result: dict[int, Any] = await self._call(self.steps.settings(), timeout)
+        return result
+
+    async def destroy(self, timeout: float = 0) -> None:
+        await self._call(self.steps.destroy(), timeout)
+
+    async def get(self, key: Any, key_hint: Hint = None, timeout: float = 0) -> Any:
+        """The value for ``key``, or None."""
+        return await self._call(self.steps.get(key, key_hint), timeout)
+
+    async def put(
+        self,
+        key: Any,
+        value: Any,
+        key_hint: Hint = None,
+        value_hint: Hint = None,
+        timeout: float = 0,
+    ) -> None:
+        await self._call(self.steps.put(key, value, key_hint, value_hint), timeout)
+
+    async def get_all(self, keys: Iterable[Any], timeout: float = 0) -> dict[Any, Any]:
+        """The keys that exist, with their values; split by primary node, sent together."""
+        result: dict[Any, Any] = await self._call(self.steps.get_all(keys), timeout)
+        return result
+
+    async def put_all(self, pairs: Mapping[Any, Any], timeout: float = 0) -> None:
+        await self._call(self.steps.put_all(pairs), timeout)
+
+    async def replace(
+        self,
+        key: Any,
+        value: Any,
+        key_hint: Hint = None,
+        value_hint: Hint = None,
+        timeout: float = 0,
+    ) -> bool:
+        return bool(await self._call(self.steps.replace(key, value, key_hint, value_hint), timeout))
+
+    async def clear(self, keys: Iterable[Any] | None = None, timeout: float = 0) -> None:
+        """Clear the cache, or only ``keys``."""
+        await self._call(self.steps.clear(keys), timeout)
+
+    async def clear_key(self, key: Any, key_hint: Hint = None, timeout: float = 0) -> None:
+        await self._call(self.steps.clear_key(key, key_hint), timeout)
+
+    async def clear_keys(self, keys: Iterable[Any], timeout: float = 0) -> None:
+        await self._call(self.steps.clear_keys(keys), timeout)
+
+    async def contains_key(self, key: Any, key_hint: Hint = None, timeout: float = 0) -> bool:
+        return bool(await self._call(self.steps.contains_key(key, key_hint), timeout))
+
+    async def contains_keys(self, keys: Iterable[Any], timeout: float = 0) -> bool:
+        return bool(await self._call(self.steps.contains_keys(keys), timeout))
+
+    async def get_and_put(
+        self,
+        key: Any,
+        value: Any,
+        key_hint: Hint = None,
+        value_hint: Hint = None,
+        timeout: float = 0,
+    ) -> Any:
+        return await self._call(self.steps.get_and_put(key, value, key_hint, value_hint), timeout)
+
+    async def get_and_put_if_absent(
+        self,
+        key: Any,
+        value: Any,
+        key_hint: Hint = None,
+        value_hint: Hint = None,
+        timeout: float = 0,
+    ) -> Any:
+        step = self.steps.get_and_put_if_absent(key, value, key_hint, value_hint)
+        return await self._call(step, timeout)
+
+    async def put_if_absent(
+        self,
+        key: Any,
+        value: Any,
+        key_hint: Hint = None,
+        value_hint: Hint = None,
+        timeout: float = 0,
+    ) -> bool:
+        step = self.steps.put_if_absent(key, value, key_hint, value_hint)
+        return bool(await self._call(step, timeout))
+
+    async def get_and_remove(self, key: Any, key_hint: Hint = None, timeout: float = 0) -> Any:
+        return await self._call(self.steps.get_and_remove(key, key_hint), timeout)
+
+    async def get_and_replace(
+        self,
+        key: Any,
+        value: Any,
+        key_hint: Hint = None,
+        value_hint: Hint = None,
+        timeout: float = 0,
+    ) -> Any:
+        step = self.steps.get_and_replace(key, value, key_hint, value_hint)
+        return await self._call(step, timeout)
+
+    async def remove_key(self, key: Any, key_hint: Hint = None, timeout: float = 0) -> bool:
+        return bool(await self._call(self.steps.remove_key(key, key_hint), timeout))
+
+    async def remove_keys(self, keys: Iterable[Any], timeout: float = 0) -> None:
+        await self._call(self.steps.remove_keys(keys), timeout)
+
+    async def remove_all(self, timeout: float = 0) -> None:
+        await self._call(self.steps.remove_all(), timeout)
+
+    async def remove_if_equals(
+        self,
+        key: Any,
+        sample: Any,
+        key_hint: Hint = None,
+        sample_hint: Hint = None,
+        timeout: float = 0,
+    ) -> bool:
+        step = self.steps.remove_if_equals(key, sample, key_hint, sample_hint)
+        return bool(await self._call(step, timeout))
+
+    async def replace_if_equals(
+        self,
+        key: Any,
+        sample: Any,
+        value: Any,
+        key_hint: Hint = None,
+        sample_hint: Hint = None,
+        value_hint: Hint = None,
+        timeout: float = 0,
+    ) -> bool:
+        step = self.steps.replace_if_equals(key, sample, value, key_hint, sample_hint, value_hint)
+        return bool(await self._call(step, timeout))
+
+    async def get_size(self, peek_modes: Any = None, timeout: float = 0) -> int:
+        return int(await self._call(self.steps.get_size(peek_modes), timeout))
+
+    async def local_peek(
+        self,
+        key: Any,
+        node_id: uuid.UUID | None = None,
+        peek_modes: Any = None,
+        key_hint: Hint = None,
+        timeout: float = 0,
+    ) -> Any:
+        """The value ``key`` has in one node's own storage: node ``node_id``'s, or without
+        one the node the key is routed to (its primary)."""
+        return await self._call(self.steps.local_peek(key, node_id, peek_modes, key_hint), timeout)
+
+    def scan(
+        self, page_size: int = 1, partitions: int = -1, local: bool = False, timeout: float = 0
+    ) -> AioCursor:
+        """All entries as ``(key, value)`` pairs, page by page: ``await`` the cursor (or
+        ``async with`` it) to run the scan, ``async for`` to read; ``timeout`` bounds each
+        page. ``partitions`` >= 0 scans that partition on its primary."""
+        state = self.steps.scan(page_size, partitions, local)
+        return AioCursor(lambda step: self._call(step, timeout), state)
