@@ -3,7 +3,7 @@
 # pyenv's builds ($PYENV_ROOT/versions/3.X.*) or python3.X on the PATH (Debian 12's packages
 # carry only 3.11). Each version gets its own venv under $IGNITE_ROUTER_VENVS (default
 # /tmp/ignite-router-venvs), installed as the README's test command does. Arguments go to
-# pytest (default: the whole suite). A version that is not found is reported and skipped;
+# pytest (default: the whole suite). IGNITE_ROUTER_PYTHONS picks the versions (default: all three). A version that is not found is reported and skipped;
 # the exit code is non-zero if a run failed. The live-JDK property tests need javac/java on
 # the PATH (.ci/run installs a JDK).
 set -uo pipefail
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 venvs="${IGNITE_ROUTER_VENVS:-/tmp/ignite-router-venvs}"
 failed=()
-for version in 3.11 3.12 3.13; do
+for version in ${IGNITE_ROUTER_PYTHONS:-3.11 3.12 3.13}; do
     python=""
     for candidate in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$version".*/bin/python"$version" \
         "$(command -v "python$version" || true)"; do

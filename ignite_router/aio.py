@@ -18,7 +18,7 @@ from collections.abc import Generator, Sequence
 from typing import Any
 
 from ignite_router.aio_api import AioClientApi
-from ignite_router.core.engine import Attempt, Outcome, Pause, Request, Step
+from ignite_router.core.engine import NOT_ROUTINE, Attempt, Outcome, Pause, Request, Step
 from ignite_router.core.nodes import Node
 from ignite_router.errors import (
     AuthenticationError,
@@ -30,7 +30,7 @@ from ignite_router.errors import (
     RequestTimeoutError,
 )
 from ignite_router.protocol.connection import Answer, ClientConnection, Handshaken
-from ignite_router.protocol.values import UnknownSchemaError
+from ignite_router.protocol.header import patch_request_id
 from ignite_router.protocol.wire import I64
 
 __all__ = ["AioClient"]
@@ -294,16 +294,50 @@ class AioClient(AioClientApi):
             return await self._drive(core.execute(request))
         future = connection.submit(request.frame)
         outcome = future.result() if future.done() else await future
-        if type(outcome) is Answer:
-            header = outcome.header
-            if not header.status and header.topology_version is None:
-                try:
-                    result = request.decode(outcome.payload, header.body_offset)
-                except UnknownSchemaError:
-                    pass
-                else:
-                    core.fast_done(node)
-                    return result
+        result = core.fast_answer(node, request, outcome)
+        if result is NOT_ROUTINE:
+            return await self._drive(core.execute(request, first=(node, outcome)))
+        return result
+
+    def run_hedged(self, step: Step | Request) -> Any:
+        """``run``; a single-key read of a cache with hedging enabled may be hedged."""
+        if isinstance(step, Request):
+            return self._run_hedged(step)
+        return self._drive(step)
+
+    async def _run_hedged(self, request: Request) -> Any:
+        """The read to its primary; after the core's hedge delay without an answer, to a
+        backup owner too (new request id). The first answer goes to the core's
+        ``execute`` as the first attempt; the other future resolves unwatched."""
+        core = self.core
+        if core.replicas_outdated():
+            await self._drive(core.load_replicas())
+        plan = core.hedge_plan(request)
+        if plan is None:
+            return await self._run_request(request)
+        primary, backup, delay = plan
+        first = await self._connection(primary)
+        if isinstance(first, BaseException):
+            return await self._drive(core.execute(request, first=(primary, first)))
+        started = hedged_at = time.monotonic()
+        node, future = primary, first.submit(request.frame)
+        if delay is not None and not future.done():
+            await asyncio.wait((future,), timeout=delay)
+        if delay is not None and not future.done() and core.hedge_permit():
+            second = await self._connection(backup)
+            if not isinstance(second, BaseException):
+                frame = bytearray(request.frame)
+                patch_request_id(frame, core.next_request_id())
+                request.hedged = True
+                hedged_at = time.monotonic()
+                node, future = await _first_answer(
+                    [(primary, future), (backup, second.submit(frame))]
+                )
+        outcome = future.result() if future.done() else await future
+        if isinstance(outcome, Answer):
+            by_hedge = node is backup
+            sent = hedged_at if by_hedge else started
+            core.hedge_answered(node, time.monotonic() - sent, by_hedge)
         return await self._drive(core.execute(request, first=(node, outcome)))
 
     async def _drive(self, step: Step) -> Any:
@@ -436,3 +470,17 @@ class AioClient(AioClientApi):
                         await wake.wait()
                 except TimeoutError:
                     pass
+
+
+async def _first_answer(
+    futures: list[tuple[Node, asyncio.Future[Outcome]]],
+) -> tuple[Node, asyncio.Future[Outcome]]:
+    """The first future to resolve to an answer (else the first one: the primary's)."""
+    nodes = {future: node for node, future in futures}
+    pending = set(nodes)
+    while pending:
+        done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        for future in done:
+            if isinstance(future.result(), Answer):
+                return nodes[future], future
+    return futures[0]

@@ -67,6 +67,13 @@ class AioCache:
         policy = make_expiry_policy(expiry_policy, create, update, access)
         return AioCache(self.client, self.name, policy)
 
+    async def with_hedging(self, *, accept_stale: bool = False) -> AioCache:
+        """This cache with hedged ``get`` and ``contains_key`` (see ``Cache.with_hedging``)."""
+        await self._run(self.steps.enable_hedging(accept_stale))
+        hedged = AioCache(self.client, self.name, self.steps.expiry)
+        hedged._run = self.client.run_hedged
+        return hedged
+
     async def settings(self, timeout: float = 0) -> dict[int, Any]:
         """The cache configuration, property code -> value."""
         result: dict[int, Any] = await self._call(self.steps.settings(), timeout)

@@ -21,6 +21,7 @@ from ignite_router.cache import Hint
 from ignite_router.client_steps import CacheRef, ClientSteps, cache_id_of
 from ignite_router.core.engine import REFUSAL_PAUSES, ClientCore, Request, Route, Step
 from ignite_router.core.events import ClientListener
+from ignite_router.core.replicas import HedgePolicy
 from ignite_router.policies import RetryPolicy
 from ignite_router.protocol import HandshakeRequest, ProtocolContext
 from ignite_router.protocol.errors import ParameterError
@@ -127,6 +128,7 @@ class ClientBase:
         reconnect: Any = None,
         discovery: bool = True,
         heartbeat_interval: float | None = None,
+        hedge: HedgePolicy | None = None,
     ) -> None:
         """A client, not connected yet (``connect()`` connects). Every argument is keyword-only.
 
@@ -157,6 +159,8 @@ class ClientBase:
           delays in seconds (``ExponentialReconnect()``).
         - ``discovery``: learn the other nodes' endpoints from the cluster.
         - ``heartbeat_interval``: seconds; heartbeats on idle connections when set.
+        - ``hedge``: a ``HedgePolicy`` for hedged reads; caches opt in with
+          ``cache.with_hedging()`` (docs/guide.md, "Hedged and replica reads").
         """
         if timeout is not None and timeout <= 0:
             raise ParameterError("timeout must be positive (or None to wait forever)")
@@ -205,6 +209,7 @@ class ClientBase:
             event_listeners=event_listeners or (),
             discovery=discovery,
             heartbeat_interval=heartbeat_interval,
+            hedge=hedge,
         )
         self.session = Session(self.core, DataclassRegistry(compact_footer))
         self.steps = ClientSteps(self.session)
@@ -223,6 +228,11 @@ class ClientBase:
     def run(self, step: Step | Request) -> Any:
         """Drive ``step`` (blocking) or return an awaitable that does (asyncio); a lone key
         request may go straight to its primary."""
+        raise NotImplementedError
+
+    def run_hedged(self, step: Step | Request) -> Any:
+        """``run``, except that a single-key read of a cache with hedging enabled may also
+        be sent to a backup owner (``cache.with_hedging()``)."""
         raise NotImplementedError
 
     def _prepare(
@@ -290,6 +300,10 @@ class ClientBase:
             "map_refreshes": core.metrics.map_refreshes,
             "topology_changes": core.metrics.topology_changes,
             "discoveries": core.metrics.discoveries,
+            "hedgeable_reads": core.metrics.hedgeable_reads,
+            "hedges_sent": core.metrics.hedges_sent,
+            "hedges_won": core.metrics.hedges_won,
+            "hedges_denied": core.metrics.hedges_denied,
             "nodes": {
                 f"{node.endpoint[0]}:{node.endpoint[1]}": {
                     "node_id": node.node_id,

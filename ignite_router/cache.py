@@ -25,7 +25,11 @@ from ignite_router.protocol.messages.cache_config import (
     encode_destroy_request,
 )
 from ignite_router.protocol.messages.cache_keys import CacheTarget, write_cache_prefix
-from ignite_router.protocol.messages.cache_properties import ExpiryPolicy
+from ignite_router.protocol.messages.cache_properties import (
+    CacheProperty,
+    ExpiryPolicy,
+    WriteSynchronizationMode,
+)
 from ignite_router.protocol.messages.cache_properties import expiry_policy as as_expiry_policy
 from ignite_router.protocol.opcodes import OpCode, PeekMode
 from ignite_router.protocol.values import BinaryType, ComplexObject, write_value
@@ -378,6 +382,35 @@ class CacheSteps:
             lambda view, pos: decode_cache_configuration(context, view, pos),
         )
 
+    def enable_hedging(self, accept_stale: bool) -> Step:
+        """Check the cache's configuration (OP 1055) and let the core hedge its reads.
+
+        Without ``accept_stale``, only a cache whose backups serve reads from
+        their own copy (``readFromBackup``) and are written before a write is
+        acknowledged (``FULL_SYNC``) qualifies: any other may answer a hedged
+        read with a value older than an acknowledged write.
+        """
+        core = self._core
+        if core.replicas is None:
+            raise ParameterError("hedging is off: create the client with hedge=HedgePolicy(...)")
+        settings = yield from self.settings()
+        from_backup = bool(settings.get(CacheProperty.READ_FROM_BACKUP, True))
+        mode = WriteSynchronizationMode(settings.get(CacheProperty.WRITE_SYNCHRONIZATION_MODE, 2))
+        if not accept_stale and not (from_backup and mode is WriteSynchronizationMode.FULL_SYNC):
+            raise ParameterError(
+                f"cache {self.name!r} has readFromBackup={str(from_backup).lower()} and "
+                f"{mode.name}: a hedged read may return a value older than an acknowledged "
+                "write (hedging needs readFromBackup=true and FULL_SYNC); pass "
+                "accept_stale=True to hedge anyway"
+            )
+        core.enable_hedging(
+            self.cache_id, int(settings.get(CacheProperty.BACKUPS_NUMBER, 0)), accept_stale
+        )
+        if core.tracker.maps.get(self.cache_id) is None:
+            yield from core.refresh([self.cache_id])
+        if core.replicas_outdated():
+            yield from core.load_replicas()
+
     def destroy(self) -> Step:
         frame = bytearray()
         encode_destroy_request(frame, self._core.next_request_id(), self.cache_id)
@@ -445,6 +478,20 @@ class Cache:
         pyignite's) or the TTLs (ms or timedeltas; -1 eternal)."""
         policy = make_expiry_policy(expiry_policy, create, update, access)
         return Cache(self.client, self.name, policy)
+
+    def with_hedging(self, *, accept_stale: bool = False) -> Cache:
+        """This cache with hedged ``get`` and ``contains_key`` (the client's
+        ``hedge`` policy): a read the primary has not answered within the hedge
+        delay is sent to a backup owner too, and the first answer wins.
+
+        Raises ``ParameterError`` for a cache that is not ``readFromBackup`` +
+        ``FULL_SYNC`` unless ``accept_stale`` (docs/guide.md, "Hedged and replica
+        reads").
+        """
+        self._run(self.steps.enable_hedging(accept_stale))
+        hedged = Cache(self.client, self.name, self.steps.expiry)
+        hedged._run = self.client.run_hedged
+        return hedged
 
     @property
     def settings(self) -> dict[int, Any]:

@@ -28,9 +28,10 @@ DESCRIPTION = (
     "against pyignite (bench)."
 )
 EPILOG = (
-    "Output on stdout: hash, partition, locate and cluster print JSON; demo and topology print "
-    'tables (they need rich: pip install "ignite-router[cli]") and bench a Markdown table, '
-    "each JSON with --json. Bad input: one line on stderr and exit code 2. "
+    "Output on stdout: hash, partition, locate and cluster print JSON; demo, topology and "
+    'chaos print tables (they need rich: pip install "ignite-router[cli]") and bench a '
+    "Markdown table, each JSON with --json. chaos exits 1 when it finds a violation. "
+    "Bad input: one line on stderr and exit code 2. "
     "Run 'ignite-router COMMAND --help' for a command's options."
 )
 # argparse takes "-1.5E+3" or "-inf" for an option; these are values (no option looks like them).

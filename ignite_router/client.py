@@ -22,7 +22,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from ignite_router.core.engine import Attempt, Outcome, Pause, Request, Step
+from ignite_router.core.engine import NOT_ROUTINE, Attempt, Outcome, Pause, Request, Step
 from ignite_router.core.nodes import Node
 from ignite_router.errors import (
     AuthenticationError,
@@ -35,7 +35,7 @@ from ignite_router.errors import (
     RequestTimeoutError,
 )
 from ignite_router.protocol.connection import Answer, ClientConnection, Handshaken
-from ignite_router.protocol.values import UnknownSchemaError
+from ignite_router.protocol.header import patch_request_id
 from ignite_router.protocol.wire import I64
 from ignite_router.sync_api import SyncClientApi
 
@@ -47,8 +47,14 @@ _RECV_SIZE = 1 << 18
 _REQUEST_ID_OFFSET = 6  # i32 length, i16 op code, then the i64 request id
 _GRACE = 0.05  # seconds an answer awaited after another one may still take
 # A connection unused for this long is checked for a close that waits unread before a request
-# goes out on it: nobody reads an idle blocking socket, so a node's FIN or RST stays unseen.
-_IDLE_PROBE = 0.2
+# goes out on it: nobody reads an idle blocking socket, so a node's FIN or RST stays unseen,
+# and a write sent into it would count as lost with the node instead of never delivered.
+# A busy connection (requests microseconds apart) is never checked: the check is a syscall.
+_IDLE_PROBE = 0.001
+# A hedged read waits for the backup's answer this long (s) at a time, then glances at the
+# primary's for _HEDGE_GLANCE: the primary's answer is seen at most this late.
+_HEDGE_CHECK = 0.001
+_HEDGE_GLANCE = 0.0001
 _NOT_DELIVERED = FailureClass.NOT_DELIVERED
 _PEER_GONE = FailureClass.PEER_GONE
 
@@ -176,17 +182,20 @@ class SyncConnection:
             return True
         try:
             sock = self.sock
-            if sock is None or not select.select([sock], [], [], 0)[0]:
+            if sock is None:
                 return True
-            sock.setblocking(False)  # the kernel timeouts (SO_RCVTIMEO) stay as they are
             try:
-                size = sock.recv_into(self._buffer)
+                if not select.select([sock], [], [], 0)[0]:
+                    return True
+                sock.setblocking(False)  # the kernel timeouts (SO_RCVTIMEO) stay as they are
+                try:
+                    size = sock.recv_into(self._buffer)
+                finally:
+                    sock.setblocking(True)
             except (BlockingIOError, InterruptedError, ssl.SSLWantReadError):
                 return True
-            except OSError:
+            except (OSError, ValueError):  # reset, or closed by another thread meanwhile
                 size = 0
-            finally:
-                sock.setblocking(True)
             if size:
                 with contextlib.suppress(ProtocolError):
                     self.protocol.receive(self._buffer[:size])  # nobody waits for these
@@ -222,6 +231,43 @@ class SyncConnection:
                 return self._timed_out()  # the reading thread never got our answer
         return slot.outcome  # type: ignore[return-value]
 
+    def wait_until(self, slot: _Slot, until: float) -> bool:
+        """Wait for ``slot``'s answer until ``until`` (monotonic); whether it is in.
+
+        Unlike :meth:`wait`, running out of time is not a timeout: the
+        connection stays up and the answer may still come (a hedged read).
+        """
+        read_turn = self._read_turn
+        while slot.outcome is None:
+            remaining = until - time.monotonic()
+            if remaining <= 0:
+                return False
+            if read_turn.acquire(blocking=False):
+                try:
+                    self._read(slot, None, until)
+                finally:
+                    read_turn.release()
+                    self._wake_followers()
+                continue
+            with self._turn:
+                self._followers += 1
+                try:
+                    if slot.outcome is None and read_turn.locked():
+                        self._turn.wait(remaining)
+                finally:
+                    self._followers -= 1
+        return True
+
+    def _ready(self, until: float) -> bool:
+        """Whether the socket has bytes to read before ``until``."""
+        sock = self.sock
+        if sock is None:
+            return True  # the read that follows reports the closed connection
+        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+            return True
+        remaining = until - time.monotonic()
+        return remaining > 0 and bool(select.select([sock], [], [], remaining)[0])
+
     def _wake_followers(self) -> None:
         if self._followers:
             with self._turn:
@@ -232,12 +278,16 @@ class SyncConnection:
         self.fail(error)
         return error
 
-    def _read(self, slot: _Slot, deadline: float | None) -> None:
+    def _read(self, slot: _Slot, deadline: float | None, until: float | None = None) -> None:
+        """Read until ``slot`` is answered; the connection times out at ``deadline``;
+        ``until``: stop reading then, the connection intact."""
         sock = self.sock
         receive = self.protocol.receive
         buffer = self._buffer
         pending = self._pending
         while slot.outcome is None:
+            if until is not None and not self._ready(until):
+                return
             try:
                 size = sock.recv_into(buffer)  # type: ignore[union-attr]
             except (BlockingIOError, ssl.SSLWantReadError):  # SO_RCVTIMEO expired
@@ -416,18 +466,90 @@ class Client(SyncClientApi):
             outcome = connection.wait(
                 slot, None if timeout is None else time.monotonic() + timeout
             )
-        if type(outcome) is Answer:
-            header = outcome.header
-            if not header.status and header.topology_version is None:
+        with self._lock:
+            result = core.fast_answer(node, request, outcome)
+        if result is NOT_ROUTINE:
+            return self.run(core.execute(request, first=(node, outcome)))
+        return result
+
+    def run_hedged(self, step: Step | Request) -> Any:
+        """``run``; a single-key read of a cache with hedging enabled may be hedged."""
+        if isinstance(step, Request):
+            return self._run_hedged(step)
+        return self.run(step)
+
+    def _run_hedged(self, request: Request) -> Any:
+        """The read to its primary; after the core's hedge delay without an answer, to a
+        backup owner too (new request id). The first answer goes to the core's
+        ``execute`` as the first attempt; the other is dropped when it comes."""
+        core = self.core
+        if core.replicas_outdated():
+            self.run(core.load_replicas())
+        with self._lock:
+            plan = core.hedge_plan(request)
+        if plan is None:
+            return self._run_request(request)
+        primary, backup, delay = plan
+        first = self._connection(primary)
+        if isinstance(first, BaseException):
+            return self.run(core.execute(request, first=(primary, first)))
+        started = hedged_at = time.monotonic()
+        deadline = None if self.timeout is None else started + self.timeout
+        try:
+            slot = first.submit(request.frame)
+        except ConnectionLostError as error:
+            return self.run(core.execute(request, first=(primary, error)))
+        node: Node = primary
+        outcome: Outcome | None = None
+        if delay is not None and not first.wait_until(slot, started + delay):
+            with self._lock:
+                permitted = core.hedge_permit()
+            second = self._connection(backup) if permitted else None
+            if isinstance(second, SyncConnection):
+                frame = bytearray(request.frame)
+                patch_request_id(frame, core.next_request_id())
                 try:
-                    result = request.decode(outcome.payload, header.body_offset)
-                except UnknownSchemaError:
+                    hedged_at = time.monotonic()
+                    other = second.submit(frame)
+                except ConnectionLostError:
                     pass
                 else:
-                    with self._lock:
-                        core.fast_done(node)
-                    return result
+                    request.hedged = True
+                    node, outcome = self._first_answer(
+                        [(primary, first, slot), (backup, second, other)], deadline
+                    )
+        if outcome is None:
+            outcome = first.wait(slot, deadline)  # at once when it is answered already
+        if isinstance(outcome, Answer):
+            by_hedge = node is backup
+            sent = hedged_at if by_hedge else started
+            with self._lock:
+                core.hedge_answered(node, time.monotonic() - sent, by_hedge)
         return self.run(core.execute(request, first=(node, outcome)))
+
+    def _first_answer(
+        self, waits: list[tuple[Node, SyncConnection, _Slot]], deadline: float | None
+    ) -> tuple[Node, Outcome]:
+        """The first answer of a hedged read: the backup's (``waits[1]``), awaited in turns
+        of ``_HEDGE_CHECK`` with a glance at the primary's (``waits[0]``) between them;
+        the primary's failure when both failed. The other answer is dropped by request id
+        when it comes; neither connection is failed for it."""
+        (primary, first, slot), (backup, second, other) = waits
+        while True:
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                return primary, first.wait(slot, deadline)  # a timeout, as for any request
+            until = now + _HEDGE_CHECK
+            if other.outcome is None:
+                second.wait_until(other, until if deadline is None else min(until, deadline))
+            if isinstance(other.outcome, Answer):
+                return backup, other.outcome
+            if slot.outcome is None:
+                first.wait_until(slot, time.monotonic() + _HEDGE_GLANCE)
+            if isinstance(slot.outcome, Answer):
+                return primary, slot.outcome
+            if other.outcome is not None:  # the backup failed: the primary's outcome it is
+                return primary, first.wait(slot, deadline)
 
     def _exchange(self, attempts: list[Attempt]) -> list[Outcome]:
         if len(attempts) == 1:  # the common case, without the bookkeeping of a batch

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ignite_router.client import Client
+from ignite_router.errors import OutcomeUnknownError
 from ignite_router.testing import LocalCluster
 
 __all__ = ["DemoSummary", "run_demo"]
@@ -32,6 +33,7 @@ TICK = 0.25  # seconds between live-view updates
 class DemoSummary:
     ops: int
     errors: int
+    unknown: int
     lost: int
     primary_ratio: float
     failovers: int
@@ -56,12 +58,18 @@ def _key(i: int) -> Any:
 
 
 class Workload:
-    """Mixed single- and multi-key traffic; remembers every acknowledged write."""
+    """Mixed single- and multi-key traffic; remembers every acknowledged write.
+
+    A write in flight on the killed node raises ``OutcomeUnknownError`` (the node
+    may have applied it before it died): it is counted apart, and its keys may hold
+    the old or the new value until the next acknowledged write.
+    """
 
     def __init__(self, client: Client) -> None:
         self.cache = client.get_or_create_cache("demo")
-        self.acked: dict[Any, int] = {}
+        self.acked: dict[Any, set[int | None]] = {}
         self.ops = 0
+        self.unknown = 0
         self.errors: list[str] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="demo-workload", daemon=True)
@@ -77,23 +85,28 @@ class Workload:
         cache = self.cache
         i = 0
         while not self._stop.is_set():
+            if i % 10 == 9:
+                keys = [_key((i + n * 37) % KEYS) for n in range(BATCH)]
+            else:
+                keys = [_key(i % KEYS)]
             try:
-                if i % 10 == 9:
-                    keys = [_key((i + n * 37) % KEYS) for n in range(BATCH)]
+                if len(keys) > 1:
                     cache.put_all({key: i for key in keys})
                     for key in keys:
-                        self.acked[key] = i
+                        self.acked[key] = {i}
                     got = cache.get_all(keys)
-                    if any(got.get(key) != self.acked[key] for key in keys):
+                    if any(got.get(key) != i for key in keys):
                         self.errors.append("get_all returned a stale value")
-                    self.ops += 2
                 else:
-                    key = _key(i % KEYS)
-                    cache.put(key, i)
-                    self.acked[key] = i
-                    if cache.get(key) != i:
-                        self.errors.append(f"get({key!r}) returned a stale value")
-                    self.ops += 2
+                    cache.put(keys[0], i)
+                    self.acked[keys[0]] = {i}
+                    if cache.get(keys[0]) != i:
+                        self.errors.append(f"get({keys[0]!r}) returned a stale value")
+                self.ops += 2
+            except OutcomeUnknownError:  # in flight on the node that died
+                self.unknown += 1
+                for key in keys:
+                    self.acked[key] = self.acked.get(key, {None}) | {i}
             except Exception as error:  # an error the application would see
                 self.errors.append(f"{type(error).__name__}: {error}")
             i += 1
@@ -104,7 +117,7 @@ class Workload:
         found: dict[Any, Any] = {}
         for start in range(0, len(keys), 200):
             found.update(self.cache.get_all(keys[start : start + 200]))
-        return sum(1 for key in keys if found.get(key) != self.acked[key])
+        return sum(1 for key in keys if found.get(key) not in self.acked[key])
 
 
 def _recovered(client: Client, cache: Any, node_id: uuid.UUID) -> bool:
@@ -177,6 +190,7 @@ def run_demo(
             return DemoSummary(
                 ops=work.ops,
                 errors=len(work.errors),
+                unknown=work.unknown,
                 lost=lost,
                 primary_ratio=round(to_primary / max(to_primary + fallback, 1), 4),
                 failovers=sum(node["failovers"] for node in metrics),

@@ -67,14 +67,12 @@ class DefaultRetryPolicy(RetryPolicy):
     - Reads, and idempotent requests (get-or-create a cache, register a
       binary type), are retried after any failure.
     - Any operation is retried when its attempt was not delivered or was refused.
-    - A plain write (``put``, ``put_all``, ``remove_keys``, ``clear``...) is
-      retried when the node closed the connection after receiving it (the node
-      is dead or stopping: it cannot apply the attempt later).
-    - A write whose attempt timed out is never sent again (the node may be
-      slow or paused and apply it after the retry, overwriting newer data),
-      nor is a conditional write (``get_and_put``, ``put_if_absent``,
-      ``replace``...) whose attempt was delivered: they raise
-      :class:`~ignite_router.errors.OutcomeUnknownError`.
+    - A write whose attempt reached a node and got no answer is never sent
+      again: after a timeout the node may be slow or paused and apply it after
+      the retry; after the node died or closed the connection it may already
+      have applied it (and replicated it to the backups), so a retry could
+      apply it a second time, after another client's newer write. Such a write
+      raises :class:`~ignite_router.errors.OutcomeUnknownError`.
 
     ``max_attempts`` caps the attempts (None: one per node).
     """
@@ -84,9 +82,7 @@ class DefaultRetryPolicy(RetryPolicy):
     def should_retry(self, attempt: FailedAttempt) -> bool:
         if self.max_attempts is not None and attempt.number >= self.max_attempts:
             return False
-        if attempt.safety in _HARMLESS or attempt.failure in _ALWAYS_SAFE:
-            return True
-        return attempt.safety is RetrySafety.WRITE and attempt.failure is FailureClass.PEER_GONE
+        return attempt.safety in _HARMLESS or attempt.failure in _ALWAYS_SAFE
 
 
 @dataclass(frozen=True)

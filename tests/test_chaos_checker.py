@@ -190,12 +190,12 @@ LINEARIZABLE, VIOLATION = Verdict.LINEARIZABLE, Verdict.NOT_LINEARIZABLE
 
 
 @pytest.mark.parametrize(
-    ("outcomes", "values"),
-    [(MIXED, VALUES), ((OK, INFO, INFO), (1, 2, 3, 4, 5, 6))],
+    ("outcomes", "values", "fewest"),
+    [(MIXED, VALUES, 85), ((OK, INFO, INFO), (1, 2, 3, 4, 5, 6), 35)],
     ids=["mixed", "mostly-indeterminate"],
 )
 def test_linearizability_agrees_with_brute_force(
-    outcomes: Sequence[Outcome], values: Sequence[int]
+    outcomes: Sequence[Outcome], values: Sequence[int], fewest: int
 ) -> None:
     """The second mix has many pending INFO writes, often of values nothing reads: the
     cases the search's reductions are about."""
@@ -209,8 +209,9 @@ def test_linearizability_agrees_with_brute_force(
         verdicts[expected] += 1
 
     agrees()
-    # The generator is not lopsided: both verdicts come up often.
-    assert verdicts[LINEARIZABLE] >= 70 and verdicts[VIOLATION] >= 70, verdicts
+    # The generator is not lopsided: both verdicts come up often (about half the share
+    # each usually has, so that chance alone does not fail the test).
+    assert verdicts[LINEARIZABLE] >= fewest and verdicts[VIOLATION] >= fewest, verdicts
 
 
 # -- linearizability: hand-built histories -------------------------------------------------
@@ -412,7 +413,7 @@ def test_stale_reads_agree_with_brute_force() -> None:
         flagged_counts[bool(expected)] += 1
 
     agrees()
-    assert flagged_counts[True] >= 50 and flagged_counts[False] >= 50, flagged_counts
+    assert flagged_counts[True] >= 40 and flagged_counts[False] >= 40, flagged_counts
 
 
 def test_stale_reads_by_hand() -> None:

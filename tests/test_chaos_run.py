@@ -1,7 +1,8 @@
 """Chaos runs in the suite: both shells under every fault, a fixed and a random seed.
 
 A failure names its seed; reproduce it with
-``ignite-router chaos --seed N --client sync|aio --duration 4``.
+``ignite-router chaos --seed N --client sync|aio --duration 3``. At the end,
+regression tests for two client bugs that chaos runs found, made deterministic.
 """
 
 from __future__ import annotations
@@ -10,19 +11,23 @@ import json
 import random
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 
+from ignite_router import Client, NoNodeAvailableError, OutcomeUnknownError
 from ignite_router.cache import Cache
 from ignite_router.chaos.leaks import Snapshot, leaks_since
 from ignite_router.chaos.nemesis import FAULTS
-from ignite_router.chaos.runner import ChaosConfig, run_chaos
+from ignite_router.chaos.runner import CACHE, ChaosConfig, cache_config, run_chaos
 from ignite_router.cli import main
+from ignite_router.errors import FailureClass
+from ignite_router.testing import LocalCluster
 
 FIXED_SEED = 20_240_611
 RANDOM_SEED = random.randrange(1 << 32)
-DURATION = 4.0
+DURATION = 3.0
 
 
 @pytest.mark.timeout(180)
@@ -118,3 +123,89 @@ def test_bad_input_is_one_line_and_exit_code_2(
     error = capsys.readouterr().err
     assert code == 2
     assert error.startswith("ignite-router chaos: error:") and error.count("\n") == 1
+
+
+@pytest.mark.timeout(60)
+def test_a_write_applied_before_its_primary_died_is_not_applied_again() -> None:
+    """Found by ``ignite-router chaos`` (a remove_keys applied twice, around a kill).
+
+    put(1, "a") is applied by the primary, which is killed before it answers; a
+    reader sees "a" on the backup. Once the cluster has detected the failure,
+    put(1, "b") is acknowledged. A second attempt of put(1, "a") would land after
+    it and lose "b": the client must not send one, and says the outcome is unknown.
+    """
+    cluster = LocalCluster(nodes=3, backups=1, failure_detection=1.0)
+    with cluster, Client(timeout=3.0).connect(cluster.endpoints) as client:
+        cache = client.get_or_create_cache(cache_config(ChaosConfig(backups=1)))
+        cache.put(1, "v0")
+        route = client.route(cache, 1)
+        primary = next(i for i, n in enumerate(cluster.nodes) if n.node_id == route.node_id)
+        others = [i for i in range(3) if i != primary]
+        backup = next(i for i in others if cache.local_peek(1, cluster.nodes[i].node_id))
+        cluster.set_latency(primary, 0.5)  # applies at once, answers 0.5 s later
+        raised: list[BaseException] = []
+
+        def put_a() -> None:
+            try:
+                cache.put(1, "a")
+            except OutcomeUnknownError as error:
+                raised.append(error)
+
+        writer = threading.Thread(target=put_a)
+        writer.start()
+        backup_id = cluster.nodes[backup].node_id
+        while cache.local_peek(1, backup_id) != "a":  # applied (FULL_SYNC: on the backup too)
+            time.sleep(0.001)
+        cluster.kill_node(primary)  # before it answered
+        with Client(discovery=False).connect([cluster.endpoints[backup]]) as reader:
+            assert reader.get_cache(CACHE).get(1) == "a"
+        for i in others:
+            cluster.set_latency(i, 0.8)  # the second attempt's refusal comes late
+        while cluster.nodes[primary].in_topology:  # failure detection
+            time.sleep(0.001)
+        cache.put(1, "b")
+        writer.join()
+        (error,) = raised  # not sent again: its outcome is unknown to the caller
+        assert error.failure is FailureClass.PEER_GONE
+        time.sleep(1.0)  # anything still on its way would land now
+        assert cache.get(1) == "b"  # "a" took effect before "b": "b" must stay
+
+
+@pytest.mark.timeout(60)
+def test_a_partly_applied_put_all_does_not_say_nothing_was_applied() -> None:
+    """Found by ``ignite-router chaos`` (a put_all reported FAIL whose values were read later).
+
+    put_all's part for node 0 is applied at once; node 1 is paused, then a join
+    opens an exchange and node 1 resumes: its part is refused by every node for
+    the whole exchange. The call raises NoNodeAvailableError; its
+    ``maybe_applied`` must not be false while node 0's key was written.
+    """
+    cluster = LocalCluster(nodes=3, backups=1, exchange_refusals=True, exchange_delay=2.5)
+    with cluster, Client(timeout=5.0).connect(cluster.endpoints) as client:
+        cache = client.get_or_create_cache(cache_config(ChaosConfig(backups=1)))
+        cluster.wait_for_rebalance()  # the cache creation's exchange
+        cache.put_all(dict.fromkeys(range(20), "v0"))
+        node_ids = [node.node_id for node in cluster.nodes]
+        owner = {k: node_ids.index(client.route(cache, k).node_id) for k in range(20)}
+        on_0 = next(k for k in range(20) if owner[k] == 0)
+        on_1 = next(k for k in range(20) if owner[k] == 1)
+        cluster.pause_node(1)
+        raised: list[BaseException] = []
+
+        def put_all() -> None:
+            try:
+                cache.put_all({on_0: "x", on_1: "x"})
+            except NoNodeAvailableError as error:
+                raised.append(error)
+
+        writer = threading.Thread(target=put_all)
+        writer.start()
+        while cache.local_peek(on_0, node_ids[0]) != "x":  # node 0's part is applied
+            time.sleep(0.001)
+        cluster.add_node()  # an exchange: key operations are refused for 2.5 s
+        cluster.resume_node(1)  # node 1 reads its part now, and refuses it
+        writer.join()
+        (error,) = raised
+        assert isinstance(error, NoNodeAvailableError)
+        assert cache.get(on_0) == "x"
+        assert error.maybe_applied  # on_0 was written

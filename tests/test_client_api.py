@@ -33,7 +33,7 @@ from tests.client_harness import SHELLS, connected
 
 # Ours only: everything else a Client takes is a pyignite argument.
 TRANSACTIONAL = 0  # CACHE_ATOMICITY_MODE
-OURS = {"ssl_context", "retry_policy", "reconnect", "discovery", "heartbeat_interval"}
+OURS = {"ssl_context", "retry_policy", "reconnect", "discovery", "heartbeat_interval", "hedge"}
 
 
 @dataclasses.dataclass(frozen=True)

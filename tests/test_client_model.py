@@ -1,12 +1,13 @@
 """A hypothesis state machine: operations interleaved with node faults, checked against a dict.
 
 With one backup and at most one fault at a time, nothing acknowledged may
-be lost and no read may return a wrong value. While a node hangs, a write to
-it fails only with ``OutcomeUnknownError`` (its attempt may still land, then
-or later: the key may hold its value from then on), and a read of a key it is
+be lost and no read may return a wrong value. A write fails only with
+``OutcomeUnknownError``: while a node hangs (its attempt may still land, then
+or later: the key may hold its value from then on), or when the node it went to
+died or stopped before answering. While a node hangs, a read of a key it is
 primary for may fail with ``NoNodeAvailableError`` after trying every node
 (the others forward to the hung primary, as Ignite nodes do); with no hang,
-reads and plain writes never fail. A conditional write may fail with a
+reads never fail. A conditional write may fail with a
 connection error whose outcome the next read settles.
 """
 
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from ignite_router import ConnectionLostError, NoNodeAvailableError, OutcomeUnknownError
+from ignite_router.errors import FailureClass
 from ignite_router.testing import LocalCluster
 from tests.client_harness import connected
 
@@ -69,8 +71,10 @@ class ClientAgainstModel(RuleBasedStateMachine):
         """Apply a plain write to the model: acknowledged, or of unknown outcome."""
         try:
             self.shell.do(call())
-        except OutcomeUnknownError:
-            assert self.hung is not None, "only a hung node leaves a write's outcome unknown"
+        except OutcomeUnknownError as error:
+            # A hung node times the write out; a node killed or stopped while the write was
+            # on its way takes the answer with it (PEER_GONE).
+            assert self.hung is not None or error.failure is FailureClass.PEER_GONE, error
             for key, value in pairs.items():
                 self.late.setdefault(key, set()).add(value)
             return

@@ -76,7 +76,7 @@ CONTRACT = {
     (RetrySafety.IDEMPOTENT, FailureClass.OUTCOME_UNKNOWN): True,
     (RetrySafety.WRITE, FailureClass.NOT_DELIVERED): True,
     (RetrySafety.WRITE, FailureClass.REFUSED): True,
-    (RetrySafety.WRITE, FailureClass.PEER_GONE): True,
+    (RetrySafety.WRITE, FailureClass.PEER_GONE): False,
     (RetrySafety.WRITE, FailureClass.OUTCOME_UNKNOWN): False,
     (RetrySafety.CONDITIONAL, FailureClass.NOT_DELIVERED): True,
     (RetrySafety.CONDITIONAL, FailureClass.REFUSED): True,

@@ -56,9 +56,9 @@ def test_joins_restarts_and_lagging_versions_under_load(kind: str) -> None:
             work.wait_ops(300)
             cluster.start_node(1)
             work.wait_ops(300)
-        assert work.errors == []
-        for key, value in work.acked.items():
-            assert shell.do(cache.get(key)) == value
+        assert work.errors == []  # a put lost with the killed node is an unknown outcome
+        for key, values in work.acked.items():
+            assert shell.do(cache.get(key)) in values
         settle_routing(shell, cache, cluster, range(300))
         cluster.reset_stats()
         for key in range(300):

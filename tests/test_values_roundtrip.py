@@ -19,7 +19,7 @@ import uuid
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ignite_router.affinity.ids import binary_object_hash, schema_id, type_id
@@ -451,11 +451,33 @@ def test_decoding_inside_a_larger_buffer(pair, before: bytes, after: bytes) -> N
     assert_same(decoded, expected)
 
 
+def _strings_in(value: Any) -> list[str]:
+    """Every str inside a generated input value."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, tuple | list):
+        return [text for item in value for text in _strings_in(item)]
+    if isinstance(value, dict):
+        return [text for pair in value.items() for text in _strings_in(list(pair))]
+    if isinstance(value, ComplexObject):
+        return _strings_in(list(value.values().values()))
+    return []
+
+
+def _lone_surrogates(value: Any) -> bool:
+    return any(0xD800 <= ord(c) <= 0xDFFF for text in _strings_in(value) for c in text)
+
+
 @settings(max_examples=100)
 @given(value_pairs)
 def test_decoded_values_reencode_to_the_same_bytes_when_types_are_kept(pair) -> None:
-    """Decoding then encoding again is a fixed point for the second round."""
+    """Decoding then encoding again is a fixed point for the second round.
+
+    Chars are the exception: a CHAR array reads back as a list of strings (pyignite's
+    shape), and a lone surrogate, a valid Java char, is no valid string to write.
+    """
     value = pair[0]
+    assume(not _lone_surrogates(value))
     registry = registry_for(value)
     first, _ = read_value(encode(value), 0, registry)
     second_bytes = encode(first)

@@ -52,7 +52,8 @@ class Nemesis:
             raise ValueError("kill and stop need backups >= 1: the data must survive")
 
     def run(self, deadline: float, max_faults: int) -> None:
-        """Episodes until ``deadline`` or ``max_faults``; heal all; keep an error in ``error``."""
+        """Episodes until ``deadline`` or ``max_faults``, then heal all; the first error the
+        cluster raised (a topology that did not settle, a refused fault) is kept in ``error``."""
         self._started = self.clock()
         self._max_nodes = len(self.cluster.nodes) + EXTRA_NODES
         try:
@@ -63,10 +64,15 @@ class Nemesis:
                     self.episodes += 1
                 time.sleep(self.rng.uniform(0.1, 0.5))
         except Exception as error:  # a cluster that cannot settle or refuses a fault
-            self.error = error
-            self._note(f"nemesis stopped: {type(error).__name__}: {error}")
-        finally:
+            self._failed(error)
+        try:
             self.heal_all()
+        except Exception as error:
+            self._failed(error)
+
+    def _failed(self, error: Exception) -> None:
+        self.error = self.error or error
+        self._note(f"nemesis failed: {type(error).__name__}: {error}")
 
     def heal_all(self) -> None:
         """Every node running and healed, the topology settled."""

@@ -42,7 +42,7 @@ VIOLATIONS = {
 class Settled:
     """What the run saw once the faults stopped and the topology settled."""
 
-    unrouted: int  # keys the client did not route to their primary
+    unrouted: tuple[str, ...]  # keys the client did not route to their primary, and why
     final: dict[Any, Any]  # key -> value read back before any new write
     final_from: float  # when those reads began
     forwarded: int  # key requests that missed the primary in a short phase after that
@@ -78,7 +78,7 @@ class ChaosReport:
     lost_writes: int
     undocumented_errors: int
     slowest_call_s: float
-    call_time_bound_s: float
+    call_time_bound_s: float  # the largest client.call_time_bound() of the run
     calls_over_bound: int
     unrouted_keys: int
     forwarded: int

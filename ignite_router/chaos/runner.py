@@ -4,10 +4,11 @@
    cache with ``backups`` backups (with PRIMARY_SYNC an acknowledged write
    can be lost with its primary, in Ignite as here).
 2. Run the workers (threads with ``Client``, tasks with ``AioClient``) and the
-   nemesis (a thread) until the deadline; the nemesis then heals everything.
-3. Wait for the topology to settle and the client to route every key to its
-   primary; read every key back (the final values); reset the cluster's
-   counters and run a short read/write phase, which must forward nothing.
+   nemesis (a thread) until the deadline; the nemesis then heals everything and
+   waits for the topology to settle.
+3. Wait for the client to route every key to its primary; read every key back
+   (the final values); reset the cluster's counters and run a short read/write
+   phase, which must forward nothing.
 4. Close the client and look for what it left behind; check the history.
 """
 
@@ -26,7 +27,7 @@ from ignite_router import AioClient, Client
 from ignite_router.chaos.history import Kind
 from ignite_router.chaos.leaks import Leaks, Snapshot, leaks_since
 from ignite_router.chaos.nemesis import FAULTS, Nemesis
-from ignite_router.chaos.report import ChaosReport, Settled, judge
+from ignite_router.chaos.report import SHOWN, ChaosReport, Settled, judge
 from ignite_router.chaos.workload import Call, Driver, Recorder, Script, Workload
 from ignite_router.protocol.messages.cache_properties import (
     CacheAtomicityMode,
@@ -39,7 +40,7 @@ __all__ = ["CLIENTS", "ChaosConfig", "run_chaos"]
 
 CLIENTS = ("sync", "aio")
 CACHE = "chaos"
-SETTLE_TIMEOUT = 30.0  # seconds for the topology and the client's maps to settle
+SETTLE_TIMEOUT = 30.0  # seconds for the client to route every key to its primary
 
 
 @dataclass(frozen=True)
@@ -95,12 +96,13 @@ def settle(
 ) -> Script:
     """Step 3 of a run, as a script; returns :class:`Settled`."""
     deadline = clock() + SETTLE_TIMEOUT
-    missing = list(range(keys))
+    unrouted = {key: "" for key in range(keys)}
     while True:
-        missing = [key for key in missing if client.route(cache, key).reason != "primary"]
-        if not missing or clock() > deadline:
+        reasons = {key: client.route(cache, key).reason for key in unrouted}
+        unrouted = {key: reason for key, reason in reasons.items() if reason != "primary"}
+        if not unrouted or clock() > deadline:
             break
-        for key in missing:  # key operations make the client fetch the maps it lacks
+        for key in unrouted:  # key operations make the client fetch the maps it lacks
             yield _read(key)
         yield 0.05
     errors: list[str] = []
@@ -123,7 +125,8 @@ def settle(
             if reply.error is not None:
                 errors.append(f"{call.method}({key}): {type(reply.error).__name__}")
     forwarded = sum(node["forwarded"] for node in cluster.stats())
-    return Settled(len(missing), final, final_from, forwarded, tuple(errors))
+    why = tuple(f"key {key}: {reason}" for key, reason in unrouted.items())
+    return Settled(why, final, final_from, forwarded, tuple(errors))
 
 
 @dataclass
@@ -168,11 +171,10 @@ class _Chaos:
         client = Client(**self.client_options())
         with client.connect(self.cluster.endpoints):
             cache = client.get_or_create_cache(cache_config(self.config))
-            driver = Driver(cache, Recorder(client.call_time_bound()))
+            driver = Driver(cache, Recorder(client.call_time_bound))
             nemesis = self.start_nemesis()
             driver.run_threads(self.workloads, self.deadline)
             nemesis.join()
-            self.cluster.wait_for_rebalance(SETTLE_TIMEOUT)
             script = settle(client, cache, self.cluster, self.config.keys, driver.clock)
             settled = driver.run(script, process=self.config.workers)
         return _Run(driver.recorder, settled)
@@ -181,11 +183,10 @@ class _Chaos:
         client = AioClient(**self.client_options())
         async with client.connect(self.cluster.endpoints):
             cache = await client.get_or_create_cache(cache_config(self.config))
-            driver = Driver(cache, Recorder(client.call_time_bound()))
+            driver = Driver(cache, Recorder(client.call_time_bound))
             nemesis = self.start_nemesis()
             await driver.run_tasks(self.workloads, self.deadline)
             await asyncio.to_thread(nemesis.join)
-            await asyncio.to_thread(self.cluster.wait_for_rebalance, SETTLE_TIMEOUT)
             script = settle(client, cache, self.cluster, self.config.keys, driver.clock)
             settled = await driver.run_async(script, process=self.config.workers)
         current = asyncio.current_task()
@@ -198,6 +199,7 @@ class _Chaos:
         for name, items in (
             ("undocumented_errors", recorder.undocumented),
             ("calls_over_bound", recorder.over_bound),
+            ("unrouted_keys", list(settled.unrouted)),
             ("settled_errors", list(settled.errors)),
             ("leaked_threads", list(leaks.threads)),
             ("leaked_sockets", list(leaks.sockets)),
@@ -206,7 +208,7 @@ class _Chaos:
         ):
             counts[name] = len(items)
             if items:
-                examples[name] = items[:5]
+                examples[name] = items[:SHOWN]
         error = self.nemesis.error
         return ChaosReport(
             seed=config.seed,
@@ -220,8 +222,7 @@ class _Chaos:
             faults=dict(self.nemesis.injected),
             errors=dict(recorder.errors),
             slowest_call_s=round(recorder.slowest, 4),
-            call_time_bound_s=recorder.bound,
-            unrouted_keys=settled.unrouted,
+            call_time_bound_s=round(recorder.largest_bound, 3),
             forwarded=settled.forwarded,
             nemesis_error=None if error is None else f"{type(error).__name__}: {error}",
             examples=examples,

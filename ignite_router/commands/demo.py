@@ -202,6 +202,7 @@ def _print_summary(summary: DemoSummary) -> None:
     for name, value in (
         ("operations", f"{summary.ops:,}"),
         ("errors seen by the application", str(summary.errors)),
+        ("writes in flight on the killed node (outcome unknown)", str(summary.unknown)),
         ("acknowledged writes lost", str(summary.lost)),
         ("key requests sent to the primary", f"{summary.primary_ratio:.2%}"),
         ("failovers", str(summary.failovers)),

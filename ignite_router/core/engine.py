@@ -26,6 +26,7 @@ from ignite_router.core.answers import nothing as decode_empty_lenient
 from ignite_router.core.events import ClientListener, EventDispatcher
 from ignite_router.core.metrics import ClientMetrics
 from ignite_router.core.nodes import Endpoint, Node, NodeRegistry
+from ignite_router.core.replicas import CacheReplicas, HedgePolicy, ReplicaSet
 from ignite_router.core.topology import TopologyTracker
 from ignite_router.errors import (
     AuthenticationError,
@@ -47,7 +48,7 @@ from ignite_router.policies import (
 )
 from ignite_router.protocol import HandshakeRequest, ProtocolContext
 from ignite_router.protocol.connection import Answer, Handshaken
-from ignite_router.protocol.errors import is_refusal
+from ignite_router.protocol.errors import ParameterError, is_refusal
 from ignite_router.protocol.header import patch_request_id, request_op_code
 from ignite_router.protocol.messages.binary_types import (
     decode_binary_type_answer,
@@ -72,13 +73,16 @@ from ignite_router.protocol.messages.partitions import (
     decode_partitions_response,
     encode_partitions_request,
 )
-from ignite_router.protocol.opcodes import Feature, retry_safety
+from ignite_router.protocol.opcodes import Feature, OpCode, retry_safety
 from ignite_router.protocol.values import BinaryType, BinaryTypeRegistry, UnknownSchemaError
 
 __all__ = ["Attempt", "ClientCore", "Outcome", "Pause", "Request", "Route", "Step", "parallel"]
 
 Attempt = tuple[Node, bytes | bytearray]
 Outcome = Answer | BaseException
+
+
+NOT_ROUTINE = object()  # a fast-path outcome that the ordinary path must take over
 
 
 class Pause(float):
@@ -92,6 +96,8 @@ _SCHEMA_FETCHES = 4  # unknown schemas fetched per answer before giving up
 _PLAIN_KEYS = frozenset({int, str, uuid.UUID, float, bool, bytes})  # never binary objects
 # Failures after which the attempt may have been applied.
 _DELIVERED = frozenset({FailureClass.PEER_GONE, FailureClass.OUTCOME_UNKNOWN})
+# Reads that may be hedged: single-key reads outside a transaction.
+_HEDGEABLE = frozenset({OpCode.CACHE_GET, OpCode.CACHE_CONTAINS_KEY})
 # When every node refused (a topology change under way), the plan is walked again after
 # these pauses (seconds): an exchange usually ends within them.
 REFUSAL_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8)
@@ -114,13 +120,16 @@ class Route:
     otherwise why it does not: ``"no-map"`` (not fetched yet),
     ``"not-applicable"`` (replicated or custom affinity), ``"unknown-node"``
     (the map names a node the client has no connection to),
-    ``"primary-down"``, or ``"partition-awareness-off"``.
+    ``"primary-down"``, or ``"partition-awareness-off"``. ``owners``: for a
+    cache with hedged reads, the partition's owners (primary first, then its
+    backups) when they agree with the server's map; else empty.
     """
 
     partition: int | None
     node_id: uuid.UUID | None
     endpoint: Endpoint | None
     reason: str
+    owners: tuple[uuid.UUID, ...] = ()
 
 
 @dataclass(slots=True)
@@ -131,7 +140,8 @@ class Request:
     attempt. Routing: ``node`` pins it to one node (transactions, cursors,
     local peek: no failover); else ``cache_id`` + ``key_hash`` (or
     ``partition``) route it to the primary, or ``prefer`` names the primary
-    (a multi-key sub-request); else any live node.
+    (a multi-key sub-request); else any live node. ``hedged``: the read was
+    also sent to a backup owner (:meth:`ClientCore.hedge_plan`).
     """
 
     name: str
@@ -145,6 +155,7 @@ class Request:
     in_transaction: bool = False
     register: tuple[BinaryType, ...] = ()
     answered_by: Node | None = None
+    hedged: bool = False
 
 
 class ClientCore:
@@ -161,6 +172,7 @@ class ClientCore:
         event_listeners: Sequence[ClientListener] = (),
         discovery: bool = True,
         heartbeat_interval: float | None = None,
+        hedge: HedgePolicy | None = None,
     ) -> None:
         self.handshake = handshake
         self.clock = clock
@@ -181,6 +193,7 @@ class ClientCore:
         self._looked_up: set[int] = set()  # key type ids whose metadata was asked for
         self._types_wanted: set[int] = set()  # key type ids to ask about (affinity fields)
         self._request_ids = iter(range(1, 1 << 62))
+        self.replicas = ReplicaSet(hedge) if hedge is not None else None
 
     # -- connections (the shells report) ---------------------------------------------------
 
@@ -250,8 +263,15 @@ class ClientCore:
         return affinity_hash(key, hint, affinity_field)
 
     def primary(self, cache_id: int, key_hash: int | None, partition: int | None) -> Route:
-        """The node a key (or partition) of a cache should go to, and why."""
-        return self._locate(cache_id, key_hash, partition)[0]
+        """The node a key (or partition) of a cache should go to, and why (and, for a
+        cache with hedged reads, the partition's owners)."""
+        route = self._locate(cache_id, key_hash, partition)[0]
+        cache_map = self.tracker.maps.get(cache_id)
+        if self.replicas is None or route.partition is None or cache_map is None:
+            return route
+        primaries = cache_map.affinity.primaries
+        owners = self.replicas.owners_of(cache_id, primaries, route.partition)
+        return Route(route.partition, route.node_id, route.endpoint, route.reason, owners or ())
 
     def _locate(
         self, cache_id: int, key_hash: int | None, partition: int | None
@@ -347,11 +367,126 @@ class ClientCore:
         node = self.registry.by_id.get(node_id) if node_id is not None else None
         return node if node is not None and node.up and self.partition_aware else None
 
-    def fast_done(self, node: Node) -> None:
-        """A request sent by the shell on :meth:`fast_node`'s word was answered."""
+    def fast_answer(self, node: Node, request: Request, outcome: Outcome) -> Any:
+        """The result of a request the shell sent on :meth:`fast_node`'s word.
+
+        A plain answer (success, no topology news, a known schema) is decoded
+        here; anything else returns ``NOT_ROUTINE``, and the shell hands the
+        outcome to :meth:`execute` as its first attempt.
+        """
+        if type(outcome) is not Answer:
+            return NOT_ROUTINE
+        header = outcome.header
+        if header.status or header.topology_version is not None:
+            return NOT_ROUTINE
+        try:
+            result = request.decode(outcome.payload, header.body_offset)
+        except UnknownSchemaError:
+            return NOT_ROUTINE
         metrics = node.metrics
         metrics.requests += 1
         metrics.to_primary += 1
+        return result
+
+    # -- hedged reads ----------------------------------------------------------------------
+
+    def enable_hedging(self, cache_id: int, backups: int, accept_stale: bool) -> None:
+        """Reads of ``cache_id`` may be hedged (the caller checked its configuration)."""
+        if self.replicas is None:
+            raise ParameterError("hedging is off: create the client with hedge=HedgePolicy(...)")
+        self.replicas.caches[cache_id] = CacheReplicas(backups, accept_stale)
+
+    def replicas_outdated(self) -> bool:
+        """Whether the server node list (for owner lists) must be read again first."""
+        replicas = self.replicas
+        if replicas is None or not replicas.caches:
+            return False
+        version = self.tracker.version
+        return replicas.nodes_version != (version[0] if version is not None else None)
+
+    def load_replicas(self) -> Step:
+        """Read the server nodes (5100/5101) for the owner lists. On failure the old list
+        stays until the next topology change (owner lists that disagree with the server's
+        map are not used, so a stale list only leaves partitions unhedged)."""
+        replicas = self.replicas
+        assert replicas is not None
+        version = self.tracker.version
+        major = version[0] if version is not None else None
+        try:
+            details = yield from self.cluster_nodes()
+        except IgniteError:
+            replicas.nodes_version = major
+            return
+        nodes = [
+            (node.order, node.consistent_id, node.node_id)
+            for node in details
+            if not node.client and node.consistent_id is not None
+        ]
+        replicas.set_nodes(nodes, major)
+
+    def hedge_plan(self, request: Request) -> tuple[Node, Node, float | None] | None:
+        """Where a read may be hedged: ``(primary, backup owner, delay in seconds)``; a
+        None delay: not yet (the adaptive delay has too few answer times), only measure.
+
+        None when the read goes the ordinary way: not a hedged cache, not a
+        single-key read outside a transaction, no fresh map, owners that
+        disagree with the server's map, no live backup owner, or work the
+        topology wants first.
+        """
+        replicas = self.replicas
+        cache_id = request.cache_id
+        if (
+            replicas is None
+            or cache_id not in replicas.caches
+            or request.key_hash is None
+            or request.node is not None
+            or request.in_transaction
+            or request.register
+            or not self.partition_aware
+            or self._discovery_due
+            or self._types_wanted
+            or request_op_code(request.frame) not in _HEDGEABLE
+        ):
+            return None
+        tracker = self.tracker
+        cache_map = tracker.maps.get(cache_id)
+        if cache_map is None or tracker.wanted or not tracker.is_fresh(cache_map):
+            return None
+        affinity = cache_map.affinity
+        if not affinity.applicable:
+            return None
+        partition = affinity.partition_of(request.key_hash)
+        owners = replicas.owners_of(cache_id, affinity.primaries, partition)
+        if owners is None or len(owners) < 2:
+            return None
+        by_id = self.registry.by_id
+        primary = by_id.get(owners[0])
+        if primary is None or not primary.up:
+            return None
+        backup = next(
+            (node for node in map(by_id.get, owners[1:]) if node is not None and node.up), None
+        )
+        if backup is None:
+            return None
+        replicas.budget.deposit()
+        self.metrics.hedgeable_reads += 1
+        return primary, backup, replicas.delay()
+
+    def hedge_permit(self) -> bool:
+        """Whether the budget allows a hedge now (counted as sent or denied)."""
+        assert self.replicas is not None
+        if self.replicas.budget.withdraw():
+            self.metrics.hedges_sent += 1
+            return True
+        self.metrics.hedges_denied += 1
+        return False
+
+    def hedge_answered(self, node: Node, seconds: float, by_hedge: bool) -> None:
+        """A hedged-path read was answered by ``node`` after ``seconds``."""
+        assert self.replicas is not None
+        self.replicas.latency.add(node.node_id, seconds)
+        if by_hedge:
+            self.metrics.hedges_won += 1
 
     def execute(self, request: Request, first: tuple[Node, Outcome] | None = None) -> Step:
         """Send ``request`` along its plan until a node answers; returns the decoded body.
@@ -695,10 +830,13 @@ class ClientCore:
 def parallel(steps: Sequence[Step]) -> Step:
     """Run several steps together: their batches are merged into one per round.
 
-    Returns their results in order; the first exception ends them all.
+    Returns their results in order; the first exception ends them all. When
+    other steps had finished or were still under way then, what they sent may
+    have been applied: a ``NoNodeAvailableError`` says so (``maybe_applied``).
     """
     results: list[Any] = [None] * len(steps)
     waiting: dict[int, list[Attempt] | Pause] = {}
+    finished: set[int] = set()
 
     def advance(index: int, outcomes: list[Outcome]) -> None:
         try:
@@ -706,6 +844,12 @@ def parallel(steps: Sequence[Step]) -> Step:
         except StopIteration as stop:
             del waiting[index]
             results[index] = stop.value
+            finished.add(index)
+        except NoNodeAvailableError as error:
+            others = (finished | waiting.keys()) - {index}
+            if others:  # a multi-key write may be partly applied
+                error.maybe_applied = True
+            raise
 
     try:
         for index, step in enumerate(steps):
@@ -713,6 +857,7 @@ def parallel(steps: Sequence[Step]) -> Step:
                 waiting[index] = next(step)
             except StopIteration as stop:
                 results[index] = stop.value
+                finished.add(index)
         while waiting:
             pauses = {index: b for index, b in waiting.items() if isinstance(b, Pause)}
             if pauses:  # the others' batches wait for the longest pause

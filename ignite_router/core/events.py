@@ -137,7 +137,9 @@ class _QueryEvent:
     ``node_id`` (UUID), ``partition`` (the key's, when the request was routed
     by key or partition), ``to_primary`` (whether it went to that partition's
     primary; None when it was not routed), ``attempt`` (1 for the first node,
-    2 after one failover...), ``started`` (the client's monotonic clock, s).
+    2 after one failover...), ``started`` (the client's monotonic clock, s),
+    ``hedged`` (the read was also sent to a backup owner; ``host``/``port`` name
+    the node whose answer was taken).
     """
 
     host: str
@@ -152,6 +154,7 @@ class _QueryEvent:
     to_primary: bool | None
     attempt: int
     started: float
+    hedged: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -524,6 +527,7 @@ class EventDispatcher:
             to_primary=to_primary,
             attempt=attempt,
             started=self._clock(),
+            hedged=request.hedged,
         )
         self._emit("on_query_start", event)
         return event

@@ -29,3 +29,7 @@ class ClientMetrics:
     map_refreshes: int = 0  # partition maps installed
     topology_changes: int = 0  # newer affinity topology versions observed
     discoveries: int = 0  # endpoint lists received (op 5102)
+    hedgeable_reads: int = 0  # reads that could be hedged (each adds to the budget)
+    hedges_sent: int = 0  # reads sent again to a backup owner (hedged reads)
+    hedges_won: int = 0  # hedged reads the backup owner answered first
+    hedges_denied: int = 0  # hedges the budget did not allow
