@@ -294,9 +294,10 @@ class AioClient(AioClientApi):
             return await self._drive(core.execute(request))
         future = connection.submit(request.frame)
         outcome = future.result() if future.done() else await future
-        result = core.fast_answer(node, request, outcome)
+        result = core.fast_answer(request, outcome)
         if result is NOT_ROUTINE:
             return await self._drive(core.execute(request, first=(node, outcome)))
+        core.fast_counted(node)
         return result
 
     def run_hedged(self, step: Step | Request) -> Any:

@@ -466,10 +466,11 @@ class Client(SyncClientApi):
             outcome = connection.wait(
                 slot, None if timeout is None else time.monotonic() + timeout
             )
-        with self._lock:
-            result = core.fast_answer(node, request, outcome)
+        result = core.fast_answer(request, outcome)  # decoded outside the lock
         if result is NOT_ROUTINE:
             return self.run(core.execute(request, first=(node, outcome)))
+        with self._lock:
+            core.fast_counted(node)
         return result
 
     def run_hedged(self, step: Step | Request) -> Any:

@@ -367,12 +367,14 @@ class ClientCore:
         node = self.registry.by_id.get(node_id) if node_id is not None else None
         return node if node is not None and node.up and self.partition_aware else None
 
-    def fast_answer(self, node: Node, request: Request, outcome: Outcome) -> Any:
+    def fast_answer(self, request: Request, outcome: Outcome) -> Any:
         """The result of a request the shell sent on :meth:`fast_node`'s word.
 
         A plain answer (success, no topology news, a known schema) is decoded
         here; anything else returns ``NOT_ROUTINE``, and the shell hands the
-        outcome to :meth:`execute` as its first attempt.
+        outcome to :meth:`execute` as its first attempt. Touches no shared state
+        (the shell counts the request with :meth:`fast_counted`), so it may decode
+        outside its lock.
         """
         if type(outcome) is not Answer:
             return NOT_ROUTINE
@@ -383,10 +385,13 @@ class ClientCore:
             result = request.decode(outcome.payload, header.body_offset)
         except UnknownSchemaError:
             return NOT_ROUTINE
+        return result
+
+    def fast_counted(self, node: Node) -> None:
+        """Count a request :meth:`fast_answer` settled (the shell's lock held, if it has one)."""
         metrics = node.metrics
         metrics.requests += 1
         metrics.to_primary += 1
-        return result
 
     # -- hedged reads ----------------------------------------------------------------------
 
