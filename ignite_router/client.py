@@ -197,11 +197,17 @@ class SyncConnection:
             except (OSError, ValueError):  # reset, or closed by another thread meanwhile
                 size = 0
             if size:
-                with contextlib.suppress(ProtocolError):
-                    self.protocol.receive(self._buffer[:size])  # nobody waits for these
+                # A request may have been sent since the check above: its answer is
+                # left in its slot, as the reading thread would.
+                try:
+                    self._deliver(self.protocol.receive(self._buffer[:size]))
+                except ProtocolError as error:
+                    self.fail(ConnectionLostError(f"malformed answer: {error}", self.node.endpoint))
+                    return False
                 return True
         finally:
             self._read_turn.release()
+            self._wake_followers()  # a thread that found the turn taken may read now
         self.fail(ConnectionLostError("closed by the server while idle", self.node.endpoint))
         return False
 
@@ -284,7 +290,6 @@ class SyncConnection:
         sock = self.sock
         receive = self.protocol.receive
         buffer = self._buffer
-        pending = self._pending
         while slot.outcome is None:
             if until is not None and not self._ready(until):
                 return
@@ -314,16 +319,21 @@ class SyncConnection:
             except ProtocolError as error:
                 self.fail(ConnectionLostError(f"malformed answer: {error}", self.node.endpoint))
                 return
-            for event in events:
-                if isinstance(event, Answer):
-                    waiting = pending.pop(event.header.request_id, None)
-                    if waiting is not None:
-                        waiting.outcome = event
+            self._deliver(events)
             if len(events) > 1 or slot.outcome is None:
                 self._wake_followers()  # answers for others came in
             if slot.outcome is None and deadline is not None and time.monotonic() >= deadline:
                 self._timed_out()  # answers for others keep coming, ours does not
                 return
+
+    def _deliver(self, events: list[Answer | Handshaken | bytes]) -> None:
+        """Leave each answer in its request's slot (an answer nobody waits for is dropped)."""
+        pending = self._pending
+        for event in events:
+            if isinstance(event, Answer):
+                waiting = pending.pop(event.header.request_id, None)
+                if waiting is not None:
+                    waiting.outcome = event
 
     def fail(self, error: ConnectionLostError) -> None:
         """End the connection: every waiting request gets ``error``; the node goes down."""

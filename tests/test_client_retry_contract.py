@@ -13,18 +13,22 @@ Plus the policy table itself, per operation kind and failure class.
 
 from __future__ import annotations
 
+import select
 import socket
 import struct
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import pytest
 
+import ignite_router.client as client_module
 from ignite_router import Client, OutcomeUnknownError, RequestTimeoutError, ServerError, StatusCode
 from ignite_router.errors import FailureClass
 from ignite_router.policies import DefaultRetryPolicy, FailedAttempt, RetryAllPolicy
+from ignite_router.protocol.connection import Answer
 from ignite_router.protocol.handshake import (
     accept_handshake,
     decode_handshake_request,
@@ -233,6 +237,57 @@ def test_idle_client_reconnects_before_sending(operation: str) -> None:
         assert node.connection is not old_connection
         assert result is not None  # each of them answers something; it did not raise
         assert cache.get(key) is not None
+
+
+@pytest.mark.parametrize("race", ["answer-arrives", "thread-waits"])
+def test_idle_probe_keeps_other_threads_answers(race: str, monkeypatch) -> None:
+    """The probe of an idle connection races with another thread's request on it.
+
+    The probe found no request in flight, then took the read turn; meanwhile
+    another thread sent one. Its answer must reach it ("answer-arrives": the
+    probe reads it) and the thread must not sleep on a turn the probe gave
+    back ("thread-waits"). Before the fix the probe dropped the answer, or
+    left the thread asleep, and the request timed out (a refused put sent
+    elsewhere then became "outcome unknown").
+    """
+    with LocalCluster(nodes=1) as cluster, connected(
+        "sync", cluster.endpoints, timeout=2.0
+    ) as shell:
+        cache = shell.client.get_or_create_cache("probe-race")
+        cache.put(1, "one")
+        connection = shell.client.core.registry.nodes[0].connection
+        request = cache.steps.get(1, None)
+        real_select = select.select
+        outcome: list[object] = []
+        reader: list[threading.Thread] = []
+
+        def send_and_wait() -> None:
+            slot = connection.submit(request.frame)
+            outcome.append(connection.wait(slot, time.monotonic() + 2.0))
+
+        def racing_select(readers, writers, errors, timeout=None):  # the probe's look
+            monkeypatch.setattr(client_module, "select", select)
+            if race == "answer-arrives":
+                slot = connection.submit(request.frame)
+                assert real_select(readers, [], [], 2.0)[0]  # the answer is in the socket
+                deadline = time.monotonic() + 2.0
+                reader.append(
+                    threading.Thread(target=lambda: outcome.append(connection.wait(slot, deadline)))
+                )
+                return real_select(readers, writers, errors, 0)
+            reader.append(threading.Thread(target=send_and_wait))
+            reader[0].start()
+            wait_for(lambda: connection._followers == 1, what="the thread waits for the turn")
+            return [], [], []  # nothing to read yet: the probe gives the turn back
+
+        monkeypatch.setattr(client_module, "select", SimpleNamespace(select=racing_select))
+        assert connection.probe()
+        if race == "answer-arrives":
+            reader[0].start()
+        reader[0].join(timeout=10)
+        (answer,) = outcome
+        assert isinstance(answer, Answer), answer
+        assert connection.alive
 
 
 # -- 4. a graceful stop's refusals are sent elsewhere ------------------------------------------
