@@ -59,6 +59,11 @@ class AioConnection(asyncio.Protocol):
         self._sweeper: asyncio.TimerHandle | None = None
 
     @property
+    def in_flight(self) -> int:
+        """Requests sent on this connection and not answered yet."""
+        return len(self._pending)
+
+    @property
     def alive(self) -> bool:
         return self.error is None and self.transport is not None
 
@@ -297,7 +302,7 @@ class AioClient(AioClientApi):
         result = core.fast_answer(request, outcome)
         if result is NOT_ROUTINE:
             return await self._drive(core.execute(request, first=(node, outcome)))
-        core.fast_counted(node)
+        core.fast_counted(node, request)
         return result
 
     def run_hedged(self, step: Step | Request) -> Any:
@@ -336,9 +341,8 @@ class AioClient(AioClientApi):
                 )
         outcome = future.result() if future.done() else await future
         if isinstance(outcome, Answer):
-            by_hedge = node is backup
-            sent = hedged_at if by_hedge else started
-            core.hedge_answered(node, time.monotonic() - sent, by_hedge)
+            sent = hedged_at if node is backup else started
+            core.hedge_answered(primary, node, time.monotonic() - sent)
         return await self._drive(core.execute(request, first=(node, outcome)))
 
     async def _drive(self, step: Step) -> Any:

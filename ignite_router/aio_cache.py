@@ -14,8 +14,17 @@ import uuid
 from collections.abc import Awaitable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ignite_router.cache import CacheSteps, Hint, Run, Ttl, make_expiry_policy
+from ignite_router.cache import (
+    CacheSteps,
+    Hint,
+    Run,
+    Ttl,
+    as_replica_reads,
+    make_expiry_policy,
+)
+from ignite_router.core.replicas import ReplicaReads
 from ignite_router.cursors import AioCursor
+from ignite_router.protocol.errors import ParameterError
 
 if TYPE_CHECKING:
     from ignite_router.aio_api import AioClientApi
@@ -69,10 +78,26 @@ class AioCache:
 
     async def with_hedging(self, *, accept_stale: bool = False) -> AioCache:
         """This cache with hedged ``get`` and ``contains_key`` (see ``Cache.with_hedging``)."""
-        await self._run(self.steps.enable_hedging(accept_stale))
-        hedged = AioCache(self.client, self.name, self.steps.expiry)
-        hedged._run = self.client.run_hedged
-        return hedged
+        if not self.client.core.hedging:
+            raise ParameterError("hedging is off: create the client with hedge=HedgePolicy(...)")
+        await self._run(self.steps.enable_backup_reads("hedged", accept_stale))
+        return self._reading_view(hedge=True, spread=self.steps.spread)
+
+    async def with_replica_reads(
+        self, strategy: str | ReplicaReads = "round_robin", *, accept_stale: bool = False
+    ) -> AioCache:
+        """This cache with ``get`` and ``contains_key`` spread over the key's owners (see
+        ``Cache.with_replica_reads``)."""
+        spread = as_replica_reads(strategy)
+        await self._run(self.steps.enable_backup_reads("replica", accept_stale))
+        return self._reading_view(hedge=self.steps.hedge, spread=spread)
+
+    def _reading_view(self, hedge: bool, spread: ReplicaReads | None) -> AioCache:
+        view = AioCache(self.client, self.name, self.steps.expiry)
+        view.steps.hedge = hedge
+        view.steps.spread = spread
+        view._run = self.client.run_hedged
+        return view
 
     async def settings(self, timeout: float = 0) -> dict[int, Any]:
         """The cache configuration, property code -> value."""

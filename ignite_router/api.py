@@ -231,8 +231,8 @@ class ClientBase:
         raise NotImplementedError
 
     def run_hedged(self, step: Step | Request) -> Any:
-        """``run``, except that a single-key read of a cache with hedging enabled may also
-        be sent to a backup owner (``cache.with_hedging()``)."""
+        """``run``, except that a single-key read of a view made by ``with_hedging()`` or
+        ``with_replica_reads()`` may go to a backup owner (owner lists refreshed first)."""
         raise NotImplementedError
 
     def _prepare(
@@ -304,6 +304,7 @@ class ClientBase:
             "hedges_sent": core.metrics.hedges_sent,
             "hedges_won": core.metrics.hedges_won,
             "hedges_denied": core.metrics.hedges_denied,
+            "replica_reads": core.metrics.replica_reads,
             "nodes": {
                 f"{node.endpoint[0]}:{node.endpoint[1]}": {
                     "node_id": node.node_id,

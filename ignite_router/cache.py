@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ignite_router.affinity import IgniteType, cache_id
 from ignite_router.core import answers
 from ignite_router.core.engine import Request, Step, parallel
+from ignite_router.core.replicas import ReplicaReads
 from ignite_router.cursors import Cursor, ScanCursorState
 from ignite_router.protocol.errors import ParameterError
 from ignite_router.protocol.header import begin_request, finish_frame
@@ -59,6 +60,17 @@ def make_expiry_policy(policy: Any, create: Ttl, update: Ttl, access: Ttl) -> Ex
     return ExpiryPolicy(*(-2 if ttl is None else ttl for ttl in (create, update, access)))
 
 
+def as_replica_reads(strategy: str | ReplicaReads) -> ReplicaReads:
+    """The replica read strategy named ``strategy`` (``ParameterError`` if none)."""
+    try:
+        return ReplicaReads(strategy)
+    except ValueError:
+        choices = ", ".join(repr(member.value) for member in ReplicaReads)
+        raise ParameterError(
+            f"replica read strategy must be one of {choices}, got {strategy!r}"
+        ) from None
+
+
 class CacheSteps:
     """Every operation on one cache (by name; the id is its Java ``String.hashCode``),
     each built as a step of the core."""
@@ -75,6 +87,10 @@ class CacheSteps:
         self._wire = session.codec
         self._value = answers.reader_of_value(self._core.types, self._wire.from_wire)
         self._pairs = answers.reader_of_pairs(self._core.types, self._wire.from_wire)
+        # How this view's single-key reads may use backup owners (with_hedging,
+        # with_replica_reads); the core decides per request.
+        self.hedge = False
+        self.spread: ReplicaReads | None = None
 
     # -- encoding ---------------------------------------------------------------------------
 
@@ -154,6 +170,9 @@ class CacheSteps:
         finish_frame(frame, start)
         request = self._request(name, frame, decode, transaction, *written)
         request.key_hash = self._core.key_hash(self.cache_id, key, key_hint)
+        if self.hedge or self.spread is not None:
+            request.hedge = self.hedge
+            request.spread = self.spread
         return request  # the shell's run may send a routine one straight to the primary
 
     def _whole_op(self, name: str, op_code: int, decode: Any, body: bytes = b"") -> Step:
@@ -382,30 +401,27 @@ class CacheSteps:
             lambda view, pos: decode_cache_configuration(context, view, pos),
         )
 
-    def enable_hedging(self, accept_stale: bool) -> Step:
-        """Check the cache's configuration (OP 1055) and let the core hedge its reads.
+    def enable_backup_reads(self, what: str, accept_stale: bool) -> Step:
+        """Check the cache's configuration (OP 1055) and let the core send its reads to
+        backup owners (``what``: "hedged" or "replica", for the error message).
 
         Without ``accept_stale``, only a cache whose backups serve reads from
         their own copy (``readFromBackup``) and are written before a write is
-        acknowledged (``FULL_SYNC``) qualifies: any other may answer a hedged
-        read with a value older than an acknowledged write.
+        acknowledged (``FULL_SYNC``) qualifies: any other may answer a read with
+        a value older than an acknowledged write.
         """
         core = self._core
-        if core.replicas is None:
-            raise ParameterError("hedging is off: create the client with hedge=HedgePolicy(...)")
         settings = yield from self.settings()
         from_backup = bool(settings.get(CacheProperty.READ_FROM_BACKUP, True))
         mode = WriteSynchronizationMode(settings.get(CacheProperty.WRITE_SYNCHRONIZATION_MODE, 2))
         if not accept_stale and not (from_backup and mode is WriteSynchronizationMode.FULL_SYNC):
             raise ParameterError(
                 f"cache {self.name!r} has readFromBackup={str(from_backup).lower()} and "
-                f"{mode.name}: a hedged read may return a value older than an acknowledged "
-                "write (hedging needs readFromBackup=true and FULL_SYNC); pass "
-                "accept_stale=True to hedge anyway"
+                f"{mode.name}: a {what} read may return a value older than an acknowledged "
+                f"write ({what} reads need readFromBackup=true and FULL_SYNC); pass "
+                "accept_stale=True to read from backups anyway"
             )
-        core.enable_hedging(
-            self.cache_id, int(settings.get(CacheProperty.BACKUPS_NUMBER, 0)), accept_stale
-        )
+        core.enable_replicas(self.cache_id, int(settings.get(CacheProperty.BACKUPS_NUMBER, 0)))
         if core.tracker.maps.get(self.cache_id) is None:
             yield from core.refresh([self.cache_id])
         if core.replicas_outdated():
@@ -488,10 +504,31 @@ class Cache:
         ``FULL_SYNC`` unless ``accept_stale`` (docs/guide.md, "Hedged and replica
         reads").
         """
-        self._run(self.steps.enable_hedging(accept_stale))
-        hedged = Cache(self.client, self.name, self.steps.expiry)
-        hedged._run = self.client.run_hedged
-        return hedged
+        if not self.client.core.hedging:
+            raise ParameterError("hedging is off: create the client with hedge=HedgePolicy(...)")
+        self._run(self.steps.enable_backup_reads("hedged", accept_stale))
+        return self._reading_view(hedge=True, spread=self.steps.spread)
+
+    def with_replica_reads(
+        self, strategy: str | ReplicaReads = "round_robin", *, accept_stale: bool = False
+    ) -> Cache:
+        """This cache with ``get`` and ``contains_key`` spread over the key's owners
+        (primary and backups): ``"round_robin"``, or ``"least_in_flight"`` (of two
+        owners drawn at random, the one with fewer unanswered requests).
+
+        The same consistency rule as :meth:`with_hedging` (docs/guide.md, "Hedged
+        and replica reads"); the two combine.
+        """
+        spread = as_replica_reads(strategy)
+        self._run(self.steps.enable_backup_reads("replica", accept_stale))
+        return self._reading_view(hedge=self.steps.hedge, spread=spread)
+
+    def _reading_view(self, hedge: bool, spread: ReplicaReads | None) -> Cache:
+        view = Cache(self.client, self.name, self.steps.expiry)
+        view.steps.hedge = hedge
+        view.steps.spread = spread
+        view._run = self.client.run_hedged
+        return view
 
     @property
     def settings(self) -> dict[int, Any]:

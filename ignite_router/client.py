@@ -93,6 +93,11 @@ class SyncConnection:
         self._buffer = memoryview(bytearray(_RECV_SIZE))
 
     @property
+    def in_flight(self) -> int:
+        """Requests sent on this connection and not answered yet."""
+        return len(self._pending)
+
+    @property
     def alive(self) -> bool:
         return self.error is None and self.sock is not None
 
@@ -480,7 +485,7 @@ class Client(SyncClientApi):
         if result is NOT_ROUTINE:
             return self.run(core.execute(request, first=(node, outcome)))
         with self._lock:
-            core.fast_counted(node)
+            core.fast_counted(node, request)
         return result
 
     def run_hedged(self, step: Step | Request) -> Any:
@@ -532,10 +537,9 @@ class Client(SyncClientApi):
         if outcome is None:
             outcome = first.wait(slot, deadline)  # at once when it is answered already
         if isinstance(outcome, Answer):
-            by_hedge = node is backup
-            sent = hedged_at if by_hedge else started
+            sent = hedged_at if node is backup else started
             with self._lock:
-                core.hedge_answered(node, time.monotonic() - sent, by_hedge)
+                core.hedge_answered(primary, node, time.monotonic() - sent)
         return self.run(core.execute(request, first=(node, outcome)))
 
     def _first_answer(

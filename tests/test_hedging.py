@@ -13,7 +13,13 @@ from ignite_router import ClientListener, IgniteError
 from ignite_router.affinity import cache_id, java_hash, partition
 from ignite_router.chaos.checker import stale_reads
 from ignite_router.chaos.history import Kind, Operation, Outcome
-from ignite_router.core.replicas import HedgeBudget, LatencyWindow
+from ignite_router.core.replicas import (
+    PROBE_INTERVAL,
+    SLOW_STREAK,
+    HedgeBudget,
+    LatencyWindow,
+    ReplicaSet,
+)
 from ignite_router.hedging import HedgePolicy
 from ignite_router.protocol.errors import ParameterError
 from ignite_router.protocol.messages.cache_properties import (
@@ -104,6 +110,30 @@ def test_the_adaptive_delay_is_the_median_over_nodes_of_each_nodes_p95() -> None
     expected = sorted(p95(values) for values in samples.values())[1]
     assert window.delay() == pytest.approx(expected)
     assert window.delay() < 0.01  # the slow node does not raise its own delay
+
+
+def test_a_primary_that_keeps_losing_is_hedged_at_once_and_probed() -> None:
+    """After SLOW_STREAK lost races a primary's reads are hedged with no delay, but for one
+    read per PROBE_INTERVAL; a race the primary wins ends that."""
+    replicas = ReplicaSet(HedgePolicy(delay=0.01))
+    slow, fast, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    now = 100.0
+    for lost in range(SLOW_STREAK):
+        assert replicas.delay(slow, now) == 0.01, lost
+        replicas.answered(slow, fast, 0.0005)  # the backup answered first
+    assert replicas.delay(slow, now) == 0.01  # the first read after the streak is a probe
+    assert [replicas.delay(slow, now + 0.01 * i) for i in range(1, 5)] == [0.0] * 4
+    assert replicas.delay(other, now) == 0.01  # other primaries keep the ordinary delay
+    assert replicas.delay(slow, now + PROBE_INTERVAL) == 0.01  # the next probe is due
+    assert replicas.delay(slow, now + PROBE_INTERVAL) == 0.0
+    replicas.answered(slow, fast, 0.0005)  # the probe lost too: still slow
+    assert replicas.delay(slow, now + PROBE_INTERVAL + 0.01) == 0.0
+    replicas.answered(slow, slow, 0.0005)  # a race the primary won
+    assert replicas.delay(slow, now + PROBE_INTERVAL + 0.02) == 0.01
+    adaptive = ReplicaSet(HedgePolicy())
+    for _ in range(SLOW_STREAK):
+        adaptive.answered(slow, fast, 0.0005)
+    assert adaptive.delay(slow, now) is None  # no delay measured yet: no hedging at all
 
 
 # -- owner lists ----------------------------------------------------------------------------
@@ -279,9 +309,11 @@ def test_a_primary_sync_cache_hedged_with_accept_stale_does_read_stale() -> None
         assert len(stale_reads(history)) == 1
 
 
-def test_hedged_reads_under_faults_never_return_stale_values() -> None:
-    """Writers and hedged readers on a FULL_SYNC cache while a node slows, is killed and
-    rejoins: no read returns a value older than the last write acknowledged before it."""
+@pytest.mark.parametrize("reads", ["hedged", "replica"])
+def test_reads_from_backups_under_faults_never_return_stale_values(reads: str) -> None:
+    """Writers and hedged (or replica) readers on a FULL_SYNC cache while a node slows, is
+    killed and rejoins: no read returns a value older than the last write acknowledged
+    before it."""
     history: list[Operation] = []
     lock = threading.Lock()
     stop = threading.Event()
@@ -298,7 +330,7 @@ def test_hedged_reads_under_faults_never_return_stale_values() -> None:
         ) as shell,
     ):
         cache = shell.client.get_or_create_cache("chaos")
-        hedged = cache.with_hedging()
+        hedged = cache.with_hedging() if reads == "hedged" else cache.with_replica_reads()
 
         def writer(process: int) -> None:
             value = 0
@@ -346,6 +378,7 @@ def test_hedged_reads_under_faults_never_return_stale_values() -> None:
             for thread in threads:
                 thread.join(timeout=10)
         metrics = shell.client.metrics()
-    reads = [op for op in history if op.kind is Kind.READ]
-    assert len(reads) > 100 and metrics["hedges_sent"] > 0
+    done = [op for op in history if op.kind is Kind.READ]
+    assert len(done) > 100
+    assert metrics["hedges_sent" if reads == "hedged" else "replica_reads"] > 0
     assert [stale.explain() for stale in stale_reads(history)] == []

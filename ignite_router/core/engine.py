@@ -16,6 +16,7 @@ round trip for a refresh, and at most one refresh is in flight.
 from __future__ import annotations
 
 import itertools
+import random
 import uuid
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
@@ -26,7 +27,13 @@ from ignite_router.core.answers import nothing as decode_empty_lenient
 from ignite_router.core.events import ClientListener, EventDispatcher
 from ignite_router.core.metrics import ClientMetrics
 from ignite_router.core.nodes import Endpoint, Node, NodeRegistry
-from ignite_router.core.replicas import CacheReplicas, HedgePolicy, ReplicaSet
+from ignite_router.core.replicas import (
+    CacheReplicas,
+    HedgePolicy,
+    ReplicaReads,
+    ReplicaSet,
+    choose_replica,
+)
 from ignite_router.core.topology import TopologyTracker
 from ignite_router.errors import (
     AuthenticationError,
@@ -48,7 +55,7 @@ from ignite_router.policies import (
 )
 from ignite_router.protocol import HandshakeRequest, ProtocolContext
 from ignite_router.protocol.connection import Answer, Handshaken
-from ignite_router.protocol.errors import ParameterError, is_refusal
+from ignite_router.protocol.errors import is_refusal
 from ignite_router.protocol.header import patch_request_id, request_op_code
 from ignite_router.protocol.messages.binary_types import (
     decode_binary_type_answer,
@@ -96,7 +103,7 @@ _SCHEMA_FETCHES = 4  # unknown schemas fetched per answer before giving up
 _PLAIN_KEYS = frozenset({int, str, uuid.UUID, float, bool, bytes})  # never binary objects
 # Failures after which the attempt may have been applied.
 _DELIVERED = frozenset({FailureClass.PEER_GONE, FailureClass.OUTCOME_UNKNOWN})
-# Reads that may be hedged: single-key reads outside a transaction.
+# Reads that may be hedged or sent to a backup owner: single-key reads outside a transaction.
 _HEDGEABLE = frozenset({OpCode.CACHE_GET, OpCode.CACHE_CONTAINS_KEY})
 # When every node refused (a topology change under way), the plan is walked again after
 # these pauses (seconds): an exchange usually ends within them.
@@ -140,8 +147,10 @@ class Request:
     attempt. Routing: ``node`` pins it to one node (transactions, cursors,
     local peek: no failover); else ``cache_id`` + ``key_hash`` (or
     ``partition``) route it to the primary, or ``prefer`` names the primary
-    (a multi-key sub-request); else any live node. ``hedged``: the read was
-    also sent to a backup owner (:meth:`ClientCore.hedge_plan`).
+    (a multi-key sub-request); else any live node. ``hedge``: a read that may be
+    hedged (:meth:`ClientCore.hedge_plan`), ``hedged``: it was also sent to a
+    backup owner. ``spread``: a read that may go to any owner
+    (:meth:`ClientCore.fast_node`), ``replica``: it went to a backup owner.
     """
 
     name: str
@@ -155,7 +164,10 @@ class Request:
     in_transaction: bool = False
     register: tuple[BinaryType, ...] = ()
     answered_by: Node | None = None
+    hedge: bool = False
     hedged: bool = False
+    spread: ReplicaReads | None = None
+    replica: bool = False
 
 
 class ClientCore:
@@ -193,7 +205,10 @@ class ClientCore:
         self._looked_up: set[int] = set()  # key type ids whose metadata was asked for
         self._types_wanted: set[int] = set()  # key type ids to ask about (affinity fields)
         self._request_ids = iter(range(1, 1 << 62))
-        self.replicas = ReplicaSet(hedge) if hedge is not None else None
+        self.hedging = hedge is not None
+        self.replicas = ReplicaSet(hedge or HedgePolicy())
+        self._replica_turns = 0  # replica reads so far (round robin)
+        self._replica_rng = random.Random()
 
     # -- connections (the shells report) ---------------------------------------------------
 
@@ -267,7 +282,7 @@ class ClientCore:
         cache with hedged reads, the partition's owners)."""
         route = self._locate(cache_id, key_hash, partition)[0]
         cache_map = self.tracker.maps.get(cache_id)
-        if self.replicas is None or route.partition is None or cache_map is None:
+        if route.partition is None or cache_map is None:
             return route
         primaries = cache_map.affinity.primaries
         owners = self.replicas.owners_of(cache_id, primaries, route.partition)
@@ -365,7 +380,33 @@ class ClientCore:
             return None
         node_id = affinity.primaries[partition]
         node = self.registry.by_id.get(node_id) if node_id is not None else None
-        return node if node is not None and node.up and self.partition_aware else None
+        if node is None or not node.up or not self.partition_aware:
+            return None
+        if request.spread is not None:
+            return self._replica(request, partition, node, affinity.primaries)
+        return node
+
+    def _replica(
+        self, request: Request, partition: int, primary: Node, primaries: Sequence[Any]
+    ) -> Node:
+        """The owner a replica read goes to (the primary when the owners are not known)."""
+        owners = self.replicas.owners_of(request.cache_id, primaries, partition)  # type: ignore[arg-type]
+        if owners is None or request_op_code(request.frame) not in _HEDGEABLE:
+            return primary
+        by_id = self.registry.by_id
+        live = [node for node in map(by_id.get, owners) if node is not None and node.up]
+        chosen: Node = choose_replica(
+            request.spread,  # type: ignore[arg-type]
+            live,
+            self._replica_turns,
+            _in_flight,
+            self._replica_rng,
+        )
+        self._replica_turns += 1
+        if chosen is not primary:
+            request.replica = True
+            request.prefer = chosen  # also where execute() starts, if the shell calls it
+        return chosen
 
     def fast_answer(self, request: Request, outcome: Outcome) -> Any:
         """The result of a request the shell sent on :meth:`fast_node`'s word.
@@ -387,24 +428,27 @@ class ClientCore:
             return NOT_ROUTINE
         return result
 
-    def fast_counted(self, node: Node) -> None:
+    def fast_counted(self, node: Node, request: Request) -> None:
         """Count a request :meth:`fast_answer` settled (the shell's lock held, if it has one)."""
         metrics = node.metrics
         metrics.requests += 1
-        metrics.to_primary += 1
+        if request.replica:
+            self.metrics.replica_reads += 1
+        else:
+            metrics.to_primary += 1
 
     # -- hedged reads ----------------------------------------------------------------------
 
-    def enable_hedging(self, cache_id: int, backups: int, accept_stale: bool) -> None:
-        """Reads of ``cache_id`` may be hedged (the caller checked its configuration)."""
-        if self.replicas is None:
-            raise ParameterError("hedging is off: create the client with hedge=HedgePolicy(...)")
-        self.replicas.caches[cache_id] = CacheReplicas(backups, accept_stale)
+    def enable_replicas(self, cache_id: int, backups: int) -> None:
+        """Reads of ``cache_id`` may go to its backup owners (the caller checked its
+        configuration): the owner lists are kept from now on."""
+        if cache_id not in self.replicas.caches:
+            self.replicas.caches[cache_id] = CacheReplicas(backups)
 
     def replicas_outdated(self) -> bool:
         """Whether the server node list (for owner lists) must be read again first."""
         replicas = self.replicas
-        if replicas is None or not replicas.caches:
+        if not replicas.caches:
             return False
         version = self.tracker.version
         return replicas.nodes_version != (version[0] if version is not None else None)
@@ -414,7 +458,6 @@ class ClientCore:
         stays until the next topology change (owner lists that disagree with the server's
         map are not used, so a stale list only leaves partitions unhedged)."""
         replicas = self.replicas
-        assert replicas is not None
         version = self.tracker.version
         major = version[0] if version is not None else None
         try:
@@ -441,7 +484,8 @@ class ClientCore:
         replicas = self.replicas
         cache_id = request.cache_id
         if (
-            replicas is None
+            not request.hedge
+            or not self.hedging
             or cache_id not in replicas.caches
             or request.key_hash is None
             or request.node is not None
@@ -475,22 +519,21 @@ class ClientCore:
             return None
         replicas.budget.deposit()
         self.metrics.hedgeable_reads += 1
-        return primary, backup, replicas.delay()
+        return primary, backup, replicas.delay(primary.node_id, self.clock())
 
     def hedge_permit(self) -> bool:
         """Whether the budget allows a hedge now (counted as sent or denied)."""
-        assert self.replicas is not None
         if self.replicas.budget.withdraw():
             self.metrics.hedges_sent += 1
             return True
         self.metrics.hedges_denied += 1
         return False
 
-    def hedge_answered(self, node: Node, seconds: float, by_hedge: bool) -> None:
-        """A hedged-path read was answered by ``node`` after ``seconds``."""
-        assert self.replicas is not None
-        self.replicas.latency.add(node.node_id, seconds)
-        if by_hedge:
+    def hedge_answered(self, primary: Node, node: Node, seconds: float) -> None:
+        """A hedged-path read of ``primary`` was answered first by ``node`` (the primary or
+        the backup the hedge went to), ``seconds`` after it was sent there."""
+        self.replicas.answered(primary.node_id, node.node_id, seconds)
+        if node is not primary:
             self.metrics.hedges_won += 1
 
     def execute(self, request: Request, first: tuple[Node, Outcome] | None = None) -> Step:
@@ -530,10 +573,12 @@ class ClientCore:
                     self.events.retry(request.name, node.endpoint, attempt)
                 node.metrics.requests += 1
                 if routed:
-                    if node is primary:
-                        node.metrics.to_primary += 1
-                    else:
+                    if node is not primary:
                         node.metrics.fallback += 1
+                    elif request.replica:
+                        self.metrics.replica_reads += 1
+                    else:
+                        node.metrics.to_primary += 1
                 side = self._side_work(node) if first is None else None
                 query = None
                 if self.events.wants_queries:
@@ -830,6 +875,12 @@ class ClientCore:
                     self.registry.add((added.addresses[0], added.port))
 
         return settle
+
+
+def _in_flight(node: Node) -> int:
+    """Requests sent to ``node`` and not answered yet (0 without a connection)."""
+    connection = node.connection
+    return 0 if connection is None else connection.in_flight
 
 
 def parallel(steps: Sequence[Step]) -> Step:

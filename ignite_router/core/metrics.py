@@ -33,3 +33,4 @@ class ClientMetrics:
     hedges_sent: int = 0  # reads sent again to a backup owner (hedged reads)
     hedges_won: int = 0  # hedged reads the backup owner answered first
     hedges_denied: int = 0  # hedges the budget did not allow
+    replica_reads: int = 0  # replica reads sent to a backup owner

@@ -11,16 +11,19 @@ list that lags behind the topology never sends a read to a non-owner.
 A hedged read goes to the primary; when no answer came within the hedge
 delay, the same read goes to a backup owner and the first answer wins (the
 speculative execution of Cassandra's drivers). :class:`HedgeBudget` bounds the
-extra load; :class:`LatencyWindow` gives the adaptive delay.
+extra load; :class:`LatencyWindow` gives the adaptive delay. A replica read
+goes to one of the owners, chosen by :func:`choose_replica`.
 """
 
 from __future__ import annotations
 
+import enum
 import math
+import random
 import statistics
 import uuid
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,17 +31,54 @@ from ignite_router.affinity import assign
 from ignite_router.protocol.errors import ParameterError
 
 __all__ = [
+    "PROBE_INTERVAL",
+    "SLOW_STREAK",
     "CacheReplicas",
     "HedgeBudget",
     "HedgePolicy",
     "LatencyWindow",
+    "ReplicaReads",
     "ReplicaSet",
+    "choose_replica",
     "owners_by_partition",
 ]
 
 _SAMPLES = 256  # answer times kept per node for the adaptive delay
 _MIN_SAMPLES = 16  # a node's percentile counts once it has this many
 _RECOMPUTE = 32  # the delay is recomputed after this many new answer times
+# A primary whose hedges a backup won this many times in a row is known slow: its reads are
+# hedged at once (delay 0), except one read per PROBE_INTERVAL seconds, which waits the
+# ordinary delay to see whether the primary answers in time again.
+SLOW_STREAK = 3
+PROBE_INTERVAL = 0.25
+
+
+class ReplicaReads(enum.Enum):
+    """How a replica read picks the owner it goes to."""
+
+    ROUND_ROBIN = "round_robin"  # each owner in turn
+    LEAST_IN_FLIGHT = "least_in_flight"  # of two owners drawn at random, the less busy one
+
+
+def choose_replica(
+    strategy: ReplicaReads,
+    owners: Sequence[Any],
+    turn: int,
+    in_flight: Callable[[Any], int],
+    rng: random.Random,
+) -> Any:
+    """The owner (of the live ``owners``, primary first) a replica read goes to.
+
+    ``turn`` counts the replica reads so far (round robin); ``in_flight`` tells how
+    many requests an owner has unanswered (the power of two choices: of two owners
+    drawn at random, the one with fewer; the primary on a tie).
+    """
+    if len(owners) == 1:
+        return owners[0]
+    if strategy is ReplicaReads.ROUND_ROBIN:
+        return owners[turn % len(owners)]
+    first, second = sorted(rng.sample(range(len(owners)), 2))
+    return owners[second] if in_flight(owners[second]) < in_flight(owners[first]) else owners[first]
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,23 +182,25 @@ def owners_by_partition(
 
 @dataclass(slots=True)
 class CacheReplicas:
-    """A cache whose reads may be hedged: its backup count, and owners computed for the
-    primaries table they were last checked against."""
+    """A cache whose reads may go to backup owners (hedged or replica reads): its backup
+    count, and owners computed for the primaries table they were last checked against."""
 
     backups: int
-    accept_stale: bool
     primaries: Sequence[uuid.UUID | None] | None = None
     owners: tuple[tuple[uuid.UUID, ...], ...] = ()
 
 
 @dataclass(slots=True)
 class ReplicaSet:
-    """What the core knows for hedging: the policy, the server nodes, the hedged caches."""
+    """What the core knows for reads from backups: the hedge policy, the server nodes, the
+    caches whose reads may go to backup owners."""
 
     policy: HedgePolicy
     nodes: tuple[tuple[int, Any, uuid.UUID], ...] = ()
     nodes_version: int | None = None  # the topology's major version the nodes were read at
     caches: dict[int, CacheReplicas] = field(default_factory=dict)
+    # per primary: hedges a backup won in a row, and when it was last probed (clock seconds)
+    slow: dict[uuid.UUID | None, tuple[int, float]] = field(default_factory=dict)
     budget: HedgeBudget = field(init=False)
     latency: LatencyWindow = field(init=False)
 
@@ -166,9 +208,34 @@ class ReplicaSet:
         self.budget = HedgeBudget(self.policy.budget, self.policy.burst)
         self.latency = LatencyWindow(self.policy.percentile, self.policy.floor)
 
-    def delay(self) -> float | None:
+    def delay(self, primary: uuid.UUID | None, now: float) -> float | None:
+        """The hedge delay for a read whose primary is ``primary`` (None: do not hedge yet).
+
+        0 while the primary is known slow (its last ``SLOW_STREAK`` hedged reads
+        were answered first by a backup), but for one read per ``PROBE_INTERVAL``:
+        that one waits the ordinary delay, and an answer from the primary within
+        it ends the streak.
+        """
         fixed = self.policy.delay
-        return fixed if fixed is not None else self.latency.delay()
+        delay = fixed if fixed is not None else self.latency.delay()
+        slow = self.slow.get(primary)
+        if delay is None or slow is None or slow[0] < SLOW_STREAK:
+            return delay
+        if now - slow[1] >= PROBE_INTERVAL:
+            self.slow[primary] = (slow[0], now)
+            return delay
+        return 0.0
+
+    def answered(
+        self, primary: uuid.UUID | None, answered_by: uuid.UUID | None, seconds: float
+    ) -> None:
+        """A hedged-path read of ``primary`` was answered first by ``answered_by``."""
+        self.latency.add(answered_by, seconds)
+        if answered_by == primary:
+            self.slow.pop(primary, None)
+        else:
+            streak, probed = self.slow.get(primary, (0, -math.inf))
+            self.slow[primary] = (streak + 1, probed)
 
     def set_nodes(self, nodes: Sequence[tuple[int, Any, uuid.UUID]], version: int | None) -> None:
         """The server nodes as of topology major ``version``; owner tables are recomputed."""
