@@ -18,7 +18,15 @@ from collections.abc import Generator, Sequence
 from typing import Any
 
 from ignite_router.aio_api import AioClientApi
-from ignite_router.core.engine import NOT_ROUTINE, Attempt, Outcome, Pause, Request, Step
+from ignite_router.core.engine import (
+    NOT_ROUTINE,
+    Attempt,
+    Outcome,
+    Pause,
+    ReadBatch,
+    Request,
+    Step,
+)
 from ignite_router.core.nodes import Node
 from ignite_router.errors import (
     AuthenticationError,
@@ -278,10 +286,12 @@ class AioClient(AioClientApi):
 
     # -- driving the core -------------------------------------------------------------------
 
-    def run(self, step: Step | Request) -> Any:
+    def run(self, step: Step | Request | ReadBatch) -> Any:
         """A coroutine that drives a step; a lone key request may take the fast path."""
         if isinstance(step, Request):
             return self._run_request(step)
+        if isinstance(step, ReadBatch):
+            step = self.core.batch_step(step)
         return self._drive(step)
 
     async def _run_request(self, request: Request) -> Any:
@@ -305,11 +315,17 @@ class AioClient(AioClientApi):
         core.fast_counted(node, request)
         return result
 
-    def run_hedged(self, step: Step | Request) -> Any:
-        """``run``; a single-key read of a cache with hedging enabled may be hedged."""
+    def run_hedged(self, step: Step | Request | ReadBatch) -> Any:
+        """``run``; a read of a hedged (or replica-reading) view may go to a backup owner."""
         if isinstance(step, Request):
             return self._run_hedged(step)
+        if isinstance(step, ReadBatch):
+            return self._run_hedged_many(step)
         return self._drive(step)
+
+    async def _run_hedged_many(self, batch: ReadBatch) -> Any:
+        """Each request of ``batch`` as a hedged read, together; their results merged."""
+        return batch.merge(await asyncio.gather(*map(self._run_hedged, batch.requests)))
 
     async def _run_hedged(self, request: Request) -> Any:
         """The read to its primary; after the core's hedge delay without an answer, to a

@@ -19,7 +19,7 @@ from typing import Any
 from ignite_router.binary import DataclassRegistry
 from ignite_router.cache import Hint
 from ignite_router.client_steps import CacheRef, ClientSteps, cache_id_of
-from ignite_router.core.engine import REFUSAL_PAUSES, ClientCore, Request, Route, Step
+from ignite_router.core.engine import REFUSAL_PAUSES, ClientCore, ReadBatch, Request, Route, Step
 from ignite_router.core.events import ClientListener
 from ignite_router.core.replicas import HedgePolicy
 from ignite_router.policies import RetryPolicy
@@ -225,13 +225,13 @@ class ClientBase:
         """The shell's own state (locks, events, ...); the last thing ``__init__`` does."""
         raise NotImplementedError
 
-    def run(self, step: Step | Request) -> Any:
+    def run(self, step: Step | Request | ReadBatch) -> Any:
         """Drive ``step`` (blocking) or return an awaitable that does (asyncio); a lone key
         request may go straight to its primary."""
         raise NotImplementedError
 
-    def run_hedged(self, step: Step | Request) -> Any:
-        """``run``, except that a single-key read of a view made by ``with_hedging()`` or
+    def run_hedged(self, step: Step | Request | ReadBatch) -> Any:
+        """``run``, except that a read of a view made by ``with_hedging()`` or
         ``with_replica_reads()`` may go to a backup owner (owner lists refreshed first)."""
         raise NotImplementedError
 

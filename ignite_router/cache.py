@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from ignite_router.affinity import IgniteType, cache_id
 from ignite_router.core import answers
-from ignite_router.core.engine import Request, Step, parallel
+from ignite_router.core.engine import ReadBatch, Request, Step, parallel
+from ignite_router.core.nodes import Node
 from ignite_router.core.replicas import ReplicaReads
 from ignite_router.cursors import Cursor, ScanCursorState
 from ignite_router.protocol.errors import ParameterError
@@ -45,7 +46,9 @@ __all__ = ["Cache", "CacheSteps", "Hint", "Run", "make_expiry_policy"]
 
 _PLAIN = (int, str, float, bool, bytes, type(None), uuid.UUID)
 _PLAIN_TYPES = frozenset(_PLAIN)
-Run = Step | Request  # what a shell's run takes: a step, or a lone key request
+# What a shell's run takes: a step, a lone key request, or a hedged view's multi-key read.
+Run = Step | Request | ReadBatch
+_HEDGED_MULTI = frozenset({OpCode.CACHE_GET_ALL, OpCode.CACHE_CONTAINS_KEYS})
 # A type hint: an IgniteType, a type code, or a hint class (``ignite_router.datatypes``'s or
 # pyignite's); None: the value's default mapping.
 Hint = IgniteType | int | type | None
@@ -188,8 +191,9 @@ class CacheSteps:
         decode: Any,
         items: list[tuple[Any, ...]],
         merge: Callable[[list[Any]], Any],
-    ) -> Step:
-        """A multi-key operation, split into one sub-request per primary node.
+    ) -> Run:
+        """A multi-key operation, split into one sub-request per primary node (a hedged
+        view's reads: per primary and backup owner, as a :class:`ReadBatch`).
 
         ``items`` are ``(key, key_hint[, value, value_hint])`` tuples; ``merge``
         turns the sub-results (one per node) into the answer.
@@ -210,13 +214,8 @@ class CacheSteps:
             hashed.append((core.key_hash(cache_id, key, item[1]), item))
         transaction = current_transaction(self.session)
         register = self._types_of(value for item in items for value in item[::2])
-        groups: dict[Any, list[tuple[int, Any]]]
-        if transaction is not None or not core.partition_aware:
-            groups = {None: hashed}
-        else:
-            groups = core.split_by_node(cache_id, hashed)
-        steps: list[Step] = []
-        for node, group in groups.items():
+
+        def request_for(group: list[tuple[int, Any]], node: Node | None) -> Request:
             frame, start, _ = self._begin(op_code)
             frame += I32.pack(len(group))
             for _, item in group:  # each key (and value) encoded once, into its frame
@@ -227,7 +226,24 @@ class CacheSteps:
             request = self._request(name, frame, decode, transaction)
             request.register = register
             request.prefer = node
-            steps.append(core.execute(request))
+            return request
+
+        groups: dict[Node | None, list[tuple[int, Any]]]
+        if transaction is not None or not core.partition_aware:
+            groups = {None: hashed}
+        elif self.hedge and op_code in _HEDGED_MULTI:
+            requests = []
+            for (primary, _), group in core.split_by_owners(cache_id, hashed).items():
+                request = request_for(group, primary)
+                if primary is not None:  # keys that share both owners: hedged as one
+                    request.key_hash = group[0][0]
+                    request.hedge = True
+                    request.spread = self.spread
+                requests.append(request)
+            return ReadBatch(requests, merge)
+        else:
+            groups = core.split_by_node(cache_id, hashed)
+        steps = [core.execute(request_for(group, node)) for node, group in groups.items()]
         return _merged(parallel(steps), merge)
 
     # -- single key -------------------------------------------------------------------------
@@ -348,25 +364,25 @@ class CacheSteps:
 
     # -- several keys -----------------------------------------------------------------------
 
-    def get_all(self, keys: Iterable[Any]) -> Step:
+    def get_all(self, keys: Iterable[Any]) -> Run:
         items = [(key, None) for key in keys]
         return self._multi_op("get_all", OpCode.CACHE_GET_ALL, self._pairs, items, _merge_dicts)
 
-    def put_all(self, pairs: Mapping[Any, Any]) -> Step:
+    def put_all(self, pairs: Mapping[Any, Any]) -> Run:
         items = [(key, None, value, None) for key, value in dict(pairs).items()]
         return self._multi_op("put_all", OpCode.CACHE_PUT_ALL, answers.nothing, items, _none)
 
-    def contains_keys(self, keys: Iterable[Any]) -> Step:
+    def contains_keys(self, keys: Iterable[Any]) -> Run:
         items = [(key, None) for key in keys]
         return self._multi_op(
             "contains_keys", OpCode.CACHE_CONTAINS_KEYS, answers.read_bool, items, all
         )
 
-    def clear_keys(self, keys: Iterable[Any]) -> Step:
+    def clear_keys(self, keys: Iterable[Any]) -> Run:
         items = [(key, None) for key in keys]
         return self._multi_op("clear_keys", OpCode.CACHE_CLEAR_KEYS, answers.nothing, items, _none)
 
-    def remove_keys(self, keys: Iterable[Any]) -> Step:
+    def remove_keys(self, keys: Iterable[Any]) -> Run:
         items = [(key, None) for key in keys]
         return self._multi_op(
             "remove_keys", OpCode.CACHE_REMOVE_KEYS, answers.nothing, items, _none
@@ -377,7 +393,7 @@ class CacheSteps:
     def remove_all(self) -> Step:
         return self._whole_op("remove_all", OpCode.CACHE_REMOVE_ALL, answers.nothing)
 
-    def clear(self, keys: Iterable[Any] | None) -> Step:
+    def clear(self, keys: Iterable[Any] | None) -> Run:
         """The whole cache, or (pyignite's ``clear(keys)``) just ``keys``."""
         if keys:
             return self.clear_keys(keys)

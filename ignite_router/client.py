@@ -22,7 +22,16 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from ignite_router.core.engine import NOT_ROUTINE, Attempt, Outcome, Pause, Request, Step
+from ignite_router.core.engine import (
+    NOT_ROUTINE,
+    Attempt,
+    Outcome,
+    Pause,
+    ReadBatch,
+    Request,
+    Step,
+    parallel,
+)
 from ignite_router.core.nodes import Node
 from ignite_router.errors import (
     AuthenticationError,
@@ -66,6 +75,36 @@ class _Slot:
 
     def __init__(self) -> None:
         self.outcome: Outcome | None = None
+
+
+class _HedgedRead:
+    """One read on its way in :meth:`Client._hedge`."""
+
+    __slots__ = (
+        "backup",
+        "delay",
+        "first",
+        "hedged_at",
+        "other",
+        "outcome",
+        "primary",
+        "request",
+        "second",
+        "slot",
+        "started",
+    )
+
+    def __init__(self, request: Request, primary: Node, backup: Node, delay: float | None):
+        self.request = request
+        self.primary = primary
+        self.backup = backup
+        self.delay = delay
+        self.first: SyncConnection | None = None
+        self.second: SyncConnection | None = None
+        self.slot: _Slot | None = None  # the primary's answer
+        self.other: _Slot | None = None  # the backup's answer, once hedged
+        self.outcome: Outcome | None = None  # the primary could not be asked
+        self.started = self.hedged_at = 0.0
 
 
 class SyncConnection:
@@ -433,10 +472,12 @@ class Client(SyncClientApi):
 
     # -- driving the core -----------------------------------------------------------------
 
-    def run(self, step: Step | Request) -> Any:
+    def run(self, step: Step | Request | ReadBatch) -> Any:
         """Drive a step to its end; a lone key request may take the fast path."""
         if isinstance(step, Request):
             return self._run_request(step)
+        if isinstance(step, ReadBatch):
+            step = self.core.batch_step(step)
         lock = self._lock
         try:
             with lock:
@@ -488,16 +529,17 @@ class Client(SyncClientApi):
             core.fast_counted(node, request)
         return result
 
-    def run_hedged(self, step: Step | Request) -> Any:
-        """``run``; a single-key read of a cache with hedging enabled may be hedged."""
+    def run_hedged(self, step: Step | Request | ReadBatch) -> Any:
+        """``run``; a read of a hedged (or replica-reading) view may go to a backup owner."""
         if isinstance(step, Request):
             return self._run_hedged(step)
+        if isinstance(step, ReadBatch):
+            return step.merge(self._run_hedged_many(step.requests))
         return self.run(step)
 
     def _run_hedged(self, request: Request) -> Any:
-        """The read to its primary; after the core's hedge delay without an answer, to a
-        backup owner too (new request id). The first answer goes to the core's
-        ``execute`` as the first attempt; the other is dropped when it comes."""
+        """One read of a hedged view (see :meth:`_run_hedged_many`); without a hedge plan,
+        the ordinary fast path."""
         core = self.core
         if core.replicas_outdated():
             self.run(core.load_replicas())
@@ -505,42 +547,80 @@ class Client(SyncClientApi):
             plan = core.hedge_plan(request)
         if plan is None:
             return self._run_request(request)
-        primary, backup, delay = plan
-        first = self._connection(primary)
-        if isinstance(first, BaseException):
-            return self.run(core.execute(request, first=(primary, first)))
-        started = hedged_at = time.monotonic()
-        deadline = None if self.timeout is None else started + self.timeout
-        try:
-            slot = first.submit(request.frame)
-        except ConnectionLostError as error:
-            return self.run(core.execute(request, first=(primary, error)))
-        node: Node = primary
-        outcome: Outcome | None = None
-        if delay is not None and not first.wait_until(slot, started + delay):
+        return self._hedge([(request, plan)])[0]
+
+    def _run_hedged_many(self, requests: list[Request]) -> list[Any]:
+        """The results of several reads of a hedged view, in order: those with a hedge
+        plan are hedged together, the others run in parallel after them."""
+        core = self.core
+        if core.replicas_outdated():
+            self.run(core.load_replicas())
+        with self._lock:
+            plans = [core.hedge_plan(request) for request in requests]
+        planned = [(r, plan) for r, plan in zip(requests, plans, strict=True) if plan is not None]
+        results = iter(self._hedge(planned) if planned else [])
+        others = [core.execute(r) for r, plan in zip(requests, plans, strict=True) if plan is None]
+        rest = iter(self.run(parallel(others)) if others else [])
+        return [next(results) if plan is not None else next(rest) for plan in plans]
+
+    def _hedge(self, planned: list[tuple[Request, tuple[Node, Node, float | None]]]) -> list[Any]:
+        """Hedged reads, together: each goes to its primary; those the primary has not
+        answered within their hedge delay also go to their backup owner (new request
+        id, the budget permitting). Each first answer goes to the core's ``execute``
+        as the first attempt; the other is dropped by request id when it comes."""
+        core = self.core
+        reads: list[_HedgedRead] = []
+        for request, (primary, backup, delay) in planned:
+            read = _HedgedRead(request, primary, backup, delay)
+            first = self._connection(primary)
+            if isinstance(first, BaseException):
+                read.outcome = first
+            else:
+                read.first, read.started = first, time.monotonic()
+                try:
+                    read.slot = first.submit(request.frame)
+                except ConnectionLostError as error:
+                    read.outcome = error
+            reads.append(read)
+        for read in reads:  # each waits until its own delay runs out (at least a glance)
+            if read.first is not None and read.slot is not None and read.delay:
+                until = read.started + read.delay
+                read.first.wait_until(read.slot, max(until, time.monotonic() + _HEDGE_GLANCE))
+        for read in reads:
+            if read.slot is None or read.delay is None or read.slot.outcome is not None:
+                continue
             with self._lock:
                 permitted = core.hedge_permit()
-            second = self._connection(backup) if permitted else None
+            second = self._connection(read.backup) if permitted else None
             if isinstance(second, SyncConnection):
-                frame = bytearray(request.frame)
+                frame = bytearray(read.request.frame)
                 patch_request_id(frame, core.next_request_id())
                 try:
-                    hedged_at = time.monotonic()
-                    other = second.submit(frame)
+                    read.hedged_at = time.monotonic()
+                    read.other = second.submit(frame)
                 except ConnectionLostError:
-                    pass
+                    continue
+                read.second = second
+                read.request.hedged = True
+        results = []
+        for read in reads:
+            request, primary, node = read.request, read.primary, read.primary
+            outcome = read.outcome
+            if outcome is None:
+                deadline = None if self.timeout is None else read.started + self.timeout
+                sent_to, slot = read.first, read.slot
+                assert sent_to is not None and slot is not None
+                if read.second is not None and read.other is not None:
+                    waits = [(primary, sent_to, slot), (read.backup, read.second, read.other)]
+                    node, outcome = self._first_answer(waits, deadline)
                 else:
-                    request.hedged = True
-                    node, outcome = self._first_answer(
-                        [(primary, first, slot), (backup, second, other)], deadline
-                    )
-        if outcome is None:
-            outcome = first.wait(slot, deadline)  # at once when it is answered already
-        if isinstance(outcome, Answer):
-            sent = hedged_at if node is backup else started
-            with self._lock:
-                core.hedge_answered(primary, node, time.monotonic() - sent)
-        return self.run(core.execute(request, first=(node, outcome)))
+                    outcome = sent_to.wait(slot, deadline)
+                if isinstance(outcome, Answer):
+                    sent = read.hedged_at if node is read.backup else read.started
+                    with self._lock:
+                        core.hedge_answered(primary, node, time.monotonic() - sent)
+            results.append(self.run(core.execute(request, first=(node, outcome))))
+        return results
 
     def _first_answer(
         self, waits: list[tuple[Node, SyncConnection, _Slot]], deadline: float | None

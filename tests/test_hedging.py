@@ -221,6 +221,46 @@ def test_a_slow_primary_is_hedged_to_the_backup_owner(cluster: LocalCluster, kin
 
 
 @pytest.mark.parametrize("kind", SHELLS)
+def test_multi_key_reads_hedge_each_group_of_keys_that_share_owners(
+    cluster: LocalCluster, kind: str
+) -> None:
+    """get_all / contains_keys of a hedged view: one sub-request per (primary, backup)
+    pair; those of the slow primary are hedged, each to the backup its keys share."""
+    with connected(kind, cluster.endpoints, hedge=HedgePolicy(delay=0.02, burst=50)) as shell:
+        client = shell.client
+        name = f"hedged-multi-{kind}"
+        cache = shell.do(client.get_or_create_cache(name))
+        keys = list(range(40))
+        shell.do(cache.put_all({key: f"v{key}" for key in keys}))
+        hedged = shell.do(cache.with_hedging())
+        owners = model_owners(cluster, name)
+        slow_id = cluster.nodes[0].node_id
+
+        def slow_groups(batch: list) -> set[tuple]:
+            """The (primary, backup) pairs of the keys whose primary is the slow node."""
+            pairs = {tuple(owners[partition(java_hash(k), PARTS)]) for k in batch}
+            return {pair for pair in pairs if pair[0] == slow_id}
+
+        assert slow_groups(keys)  # 40 keys over 3 nodes: some have the slow primary
+        cluster.set_latency(0, SLOW, where="answer")
+        try:
+            before = client.metrics()
+            assert shell.do(hedged.get_all(keys)) == {key: f"v{key}" for key in keys}
+            assert shell.do(hedged.contains_keys(keys)) is True
+            assert shell.do(hedged.contains_keys([*keys, "absent"])) is False
+            after = client.metrics()
+            shell.do(hedged.put_all({keys[0]: "w"}))  # a write of the view: not hedged
+            assert client.metrics()["hedges_sent"] == after["hedges_sent"]
+        finally:
+            cluster.set_latency(0, 0)
+        sent = after["hedges_sent"] - before["hedges_sent"]
+        won = after["hedges_won"] - before["hedges_won"]
+        expected = 2 * len(slow_groups(keys)) + len(slow_groups([*keys, "absent"]))
+        assert sent == won == expected
+        assert shell.do(hedged.get_all([keys[0]])) == {keys[0]: "w"}
+
+
+@pytest.mark.parametrize("kind", SHELLS)
 def test_writes_and_transactional_reads_are_never_hedged(cluster: LocalCluster, kind: str) -> None:
     with connected(kind, cluster.endpoints, hedge=HedgePolicy(delay=0.01)) as shell:
         client = shell.client

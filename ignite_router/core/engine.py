@@ -83,7 +83,17 @@ from ignite_router.protocol.messages.partitions import (
 from ignite_router.protocol.opcodes import Feature, OpCode, retry_safety
 from ignite_router.protocol.values import BinaryType, BinaryTypeRegistry, UnknownSchemaError
 
-__all__ = ["Attempt", "ClientCore", "Outcome", "Pause", "Request", "Route", "Step", "parallel"]
+__all__ = [
+    "Attempt",
+    "ClientCore",
+    "Outcome",
+    "Pause",
+    "ReadBatch",
+    "Request",
+    "Route",
+    "Step",
+    "parallel",
+]
 
 Attempt = tuple[Node, bytes | bytearray]
 Outcome = Answer | BaseException
@@ -103,8 +113,11 @@ _SCHEMA_FETCHES = 4  # unknown schemas fetched per answer before giving up
 _PLAIN_KEYS = frozenset({int, str, uuid.UUID, float, bool, bytes})  # never binary objects
 # Failures after which the attempt may have been applied.
 _DELIVERED = frozenset({FailureClass.PEER_GONE, FailureClass.OUTCOME_UNKNOWN})
-# Reads that may be hedged or sent to a backup owner: single-key reads outside a transaction.
-_HEDGEABLE = frozenset({OpCode.CACHE_GET, OpCode.CACHE_CONTAINS_KEY})
+# Reads that may be hedged or sent to a backup owner (outside a transaction): single-key
+# reads, and the sub-requests of multi-key reads whose keys share their owners.
+_HEDGEABLE = frozenset(
+    {OpCode.CACHE_GET, OpCode.CACHE_CONTAINS_KEY, OpCode.CACHE_GET_ALL, OpCode.CACHE_CONTAINS_KEYS}
+)
 # When every node refused (a topology change under way), the plan is walked again after
 # these pauses (seconds): an exchange usually ends within them.
 REFUSAL_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8)
@@ -168,6 +181,16 @@ class Request:
     hedged: bool = False
     spread: ReplicaReads | None = None
     replica: bool = False
+
+
+@dataclass(slots=True)
+class ReadBatch:
+    """A multi-key read of a hedged view: one request per group of keys that share their
+    primary and the backup a hedge would go to (:meth:`ClientCore.split_by_owners`); the
+    shell runs each as a hedged read and ``merge`` combines their results in order."""
+
+    requests: list[Request]
+    merge: Callable[[list[Any]], Any]
 
 
 class ClientCore:
@@ -345,6 +368,37 @@ class ClientCore:
             else:
                 group.append(item)
         return groups
+
+    def split_by_owners(
+        self, cache_id: int, items: Sequence[tuple[int, Any]]
+    ) -> dict[tuple[Node | None, Node | None], list[tuple[int, Any]]]:
+        """Group ``(key hash, payload)`` items by primary and the first live backup owner
+        (the node a hedge goes to; None when unknown), so that each group can be hedged
+        as one request."""
+        groups: dict[tuple[Node | None, Node | None], list[tuple[int, Any]]] = {}
+        cache_map = self.tracker.maps.get(cache_id)
+        by_primary = self.split_by_node(cache_id, items)
+        if cache_map is None or not cache_map.affinity.applicable:
+            return {(node, None): group for node, group in by_primary.items()}
+        affinity = cache_map.affinity
+        by_id = self.registry.by_id
+        for primary, group in by_primary.items():
+            for item in group:
+                backup = None
+                if primary is not None:
+                    partition = affinity.partition_of(item[0])
+                    owners = self.replicas.owners_of(cache_id, affinity.primaries, partition)
+                    for owner in owners[1:] if owners is not None else ():
+                        node = by_id.get(owner)
+                        if node is not None and node.up:
+                            backup = node
+                            break
+                groups.setdefault((primary, backup), []).append(item)
+        return groups
+
+    def batch_step(self, batch: ReadBatch) -> Step:
+        """A read batch run the ordinary way: its requests in parallel, merged."""
+        return batch.merge((yield from parallel([self.execute(r) for r in batch.requests])))
 
     # -- execution ------------------------------------------------------------------------
 
