@@ -398,15 +398,15 @@ def test_thousands_of_operations_are_decided() -> None:
 
 
 def test_stale_reads_agree_with_brute_force() -> None:
-    """For reads and blind writes: a read is stale iff it and the writes alone (no other
-    read) have no linearization."""
+    """For reads (get, contains_key) and blind writes: a read is stale iff it and the writes
+    alone (no other read) have no linearization."""
     flagged_counts: Counter[bool] = Counter()
 
-    @settings(max_examples=500, deadline=None, database=None)
-    @given(histories(kinds=(W, Kind.DELETE, R, R)))
+    @settings(max_examples=600, deadline=None, database=None)
+    @given(histories(kinds=(W, Kind.DELETE, R, R, Kind.CONTAINS)))
     def agrees(history: list[Operation]) -> None:
         writes = [o for o in history if not o.kind.is_read]
-        reads = [o for o in history if o.kind is R and o.outcome is OK]
+        reads = [o for o in history if o.kind.is_read and o.outcome is OK]
         expected = [r for r in reads if not brute_force_linearizable(writes, must=[r])]
         found = [stale.read for stale in stale_reads(history)]
         assert {id(r) for r in found} == {id(r) for r in expected}, "\n".join(map(str, history))
@@ -425,6 +425,18 @@ def test_stale_reads_by_hand() -> None:
     assert len(stale_reads([op(0, W, (1,), 3, 4), op(2, R, (), 0, 2, 1)])) == 1  # from the future
     # An indeterminate write invoked before the read completed may be read at any time.
     assert stale_reads([op(0, W, (9,), 0, None), put2, op(2, R, (), 40, 41, 9)]) == []
+
+
+def test_stale_contains_by_hand() -> None:
+    """contains_key answers whether the value it may see is present."""
+    put1, removed = op(0, W, (1,), 0, 1), op(1, Kind.DELETE, (), 2, 3)
+    (stale,) = stale_reads([put1, removed, op(2, Kind.CONTAINS, (), 4, 5, True)])
+    assert stale.allowed == (False,)
+    assert stale_reads([put1, removed, op(2, Kind.CONTAINS, (), 4, 5, False)]) == []
+    assert stale_reads([put1, removed, op(2, Kind.CONTAINS, (), 2.5, 5, True)]) == []
+    (absent,) = stale_reads([put1, op(2, Kind.CONTAINS, (), 2, 3, False)])
+    assert absent.allowed == (True,)
+    assert stale_reads([op(2, Kind.CONTAINS, (), 0, 1, False)]) == []  # a key starts absent
 
 
 def test_stale_read_freedom_is_weaker_than_linearizability() -> None:

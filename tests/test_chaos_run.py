@@ -1,12 +1,14 @@
-"""Chaos runs in the suite: both shells under every fault, a fixed and a random seed.
+"""Chaos runs in the suite: both shells under every fault, a fixed and a random seed, and
+with hedged reads (``--hedge``) on both shells.
 
 A failure names its seed; reproduce it with
-``ignite-router chaos --seed N --client sync|aio --duration 3``. At the end,
+``ignite-router chaos --seed N --client sync|aio --duration 3 [--hedge]``. At the end,
 regression tests for two client bugs that chaos runs found, made deterministic.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import socket
@@ -18,8 +20,10 @@ import pytest
 
 from ignite_router import Client, NoNodeAvailableError, OutcomeUnknownError
 from ignite_router.cache import Cache
+from ignite_router.chaos.history import Kind, Operation, Outcome
 from ignite_router.chaos.leaks import Snapshot, leaks_since
 from ignite_router.chaos.nemesis import FAULTS
+from ignite_router.chaos.report import Settled, judge
 from ignite_router.chaos.runner import CACHE, ChaosConfig, cache_config, run_chaos
 from ignite_router.cli import main
 from ignite_router.errors import FailureClass
@@ -39,7 +43,64 @@ def test_no_violation_under_every_fault(client: str, seed: int) -> None:
     assert report.violations == [], json.dumps(report.as_dict(), indent=1)
     assert report.faults, "the nemesis injected nothing"
     assert set(report.faults) <= {*FAULTS, "restart"}
-    assert report.ok > 1000 and report.keys_checked == 40
+    # The workload made progress. Not much is guaranteed: a seed that kills a node at the
+    # start keeps a node out for most of the run, and with failure detection every call
+    # on its keys waits for it (seed 1251823679: about 300 operations in 3 s).
+    assert report.ok > 100 and report.keys_checked == 40
+
+
+@pytest.mark.timeout(120)
+def test_hedged_reads_under_every_fault_sync() -> None:
+    """Hedged reads answered by backups while nodes fail and slow down: none stale, nothing
+    lost, every other operation linearizable; and hedges were sent, so it is not vacuous."""
+    config = ChaosConfig(duration=DURATION, seed=FIXED_SEED, keys=40, hedge=True)
+    report = run_chaos(config)
+    assert report.violations == [], json.dumps(report.as_dict(), indent=1)
+    assert report.hedge and report.hedged_reads > 0 and report.hedgeable_reads > 0
+    assert report.hedges_sent > 0 and report.hedges_won > 0, json.dumps(report.as_dict(), indent=1)
+    assert report.keys_checked == 40
+
+
+@pytest.mark.timeout(120)
+def test_hedged_reads_under_every_fault_aio_from_the_command_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The same with the asyncio shell, through ``ignite-router chaos --hedge --json``."""
+    arguments = ["--hedge", "--client", "aio", "--duration", str(DURATION), "--keys", "40"]
+    code = main(["chaos", *arguments, "--seed", str(FIXED_SEED), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0, report["violations"]
+    assert report["violations"] == [] and report["hedge"] is True
+    assert report["hedged_reads"] > 0 and report["hedges_won"] > 0, report
+    assert report["hedges_sent"] <= report["hedgeable_reads"]
+
+
+def test_the_judge_exempts_hedged_reads_from_linearizability_but_not_from_staleness() -> None:
+    """put(1), then put(2) in flight: two hedged reads see 2 then 1 (the primary, then a
+    backup not yet written): allowed. A hedged read of 1 after put(2) was acknowledged is
+    stale. The same reads unhedged are not linearizable."""
+
+    def hedged_read(invoked: float, completed: float, result: int) -> Operation:
+        return Operation(2, "k", Kind.READ, (), invoked, completed, Outcome.OK, result, True)
+
+    put1 = Operation(0, "k", Kind.WRITE, (1,), 0.0, 1.0, Outcome.OK)
+    put2 = Operation(1, "k", Kind.WRITE, (2,), 2.0, 10.0, Outcome.OK)
+    new_then_old = [hedged_read(3, 4, 2), hedged_read(5, 6, 1)]
+    stale = hedged_read(11, 12, 1)
+    settled = Settled((), {}, final_from=100.0, forwarded=0, errors=())
+
+    counts, _ = judge([put1, put2, *new_then_old], settled)
+    assert counts["not_linearizable"] == counts["stale_reads"] == 0
+    assert counts["hedged_reads"] == 2 and counts["keys_checked"] == 1
+    unhedged = [dataclasses.replace(read, hedged=False) for read in new_then_old]
+    counts, _ = judge([put1, put2, *unhedged], settled)
+    assert counts["not_linearizable"] == 1 and counts["stale_reads"] == 0
+    counts, examples = judge([put1, put2, *new_then_old, stale], settled)
+    assert counts["not_linearizable"] == 0 and counts["stale_reads"] == 1
+    (example,) = examples["stale_reads"]
+    assert "hedged" in example and "allowed [2]" in example
+    with pytest.raises(ValueError, match="only reads are hedged"):
+        dataclasses.replace(put1, hedged=True)
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ def check_linearizable(
 
 @dataclass(frozen=True)
 class StaleRead:
-    """An OK read that returned none of the values it was allowed to see."""
+    """An OK read that returned none of the results it was allowed to (``allowed``)."""
 
     read: Operation
     allowed: tuple[Any, ...] = field(default=())
@@ -66,7 +66,8 @@ def stale_reads(operations: Iterable[Operation]) -> list[StaleRead]:
     - ``w`` is an INFO operation that may write, invoked no later than ``r``
       completed (it may take effect at any time after its invocation).
 
-    Only READ operations are checked. This is weaker than linearizability (it
+    READ and CONTAINS operations are checked (a CONTAINS answers whether the
+    value it may see is present). This is weaker than linearizability (it
     does not ask the reads to agree on one order of the writes), the guarantee
     a read from a backup that caught up with acknowledged writes can keep.
     For reads and unconditional writes it is exactly "the read and the writes
@@ -79,23 +80,32 @@ def stale_reads(operations: Iterable[Operation]) -> list[StaleRead]:
         for w in writers:
             value = written(w)
             by_value.setdefault((type(value), value), []).append(w)
+        # What a CONTAINS of True may have seen, latest first (the likeliest not superseded).
+        present = [w for w in reversed(writers) if written(w) is not None]
         # Acknowledged writers by completion, with the latest invocation among the first n.
         acknowledged = sorted((w.completed, w.invoked) for w in writers if w.completed is not None)
         ends = [end for end, _ in acknowledged]
         latest_start = list(itertools.accumulate((start for _, start in acknowledged), max))
         for read in ops:
-            if read.kind is not Kind.READ or read.outcome is not Outcome.OK:
+            if not read.kind.is_read or read.outcome is not Outcome.OK:
                 continue
             # Writes that completed before the latest write acknowledged before the
             # read began are superseded by it.
             before = bisect.bisect_left(ends, read.invoked)
             start = latest_start[before - 1] if before else None
-            if read.result is None and start is None:
+            if read.kind is Kind.READ:
+                absent = read.result is None
+                candidates = by_value.get((type(read.result), read.result), [])
+            else:
+                absent = read.result is False
+                candidates = by_value.get((type(None), None), []) if absent else present
+            if absent and start is None:
                 continue  # the initial absent state
-            candidates = by_value.get((type(read.result), read.result), [])
             if not any(_may_show(w, read, start) for w in candidates):
                 values = [written(w) for w in writers if _may_show(w, read, start)]
                 values += [None] if start is None else []
+                if read.kind is Kind.CONTAINS:
+                    values = [value is not None for value in values]
                 found.append(StaleRead(read, tuple(dict.fromkeys(values))))
     return found
 

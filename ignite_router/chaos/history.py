@@ -5,7 +5,9 @@ of three keys is three operations with the same times). Its outcome is
 ``OK`` (it took effect, with ``result`` as returned), ``FAIL`` (it definitely
 did not take effect) or ``INFO`` (indeterminate: it may take effect at any
 time after its invocation, or never, as in Jepsen); an indeterminate
-operation has no completion time.
+operation has no completion time. A *hedged* operation is a read made through
+a cache with hedging enabled (``with_hedging()``): it is checked for stale
+reads, not for linearizability.
 """
 
 from __future__ import annotations
@@ -75,10 +77,13 @@ class Operation:
     completed: float | None  # None: indeterminate (INFO)
     outcome: Outcome
     result: Any = None
+    hedged: bool = False  # a read through a hedged cache
 
     def __post_init__(self) -> None:
         if (self.completed is None) != (self.outcome is Outcome.INFO):
             raise ValueError("an operation has no completion time exactly when it is INFO")
+        if self.hedged and not self.kind.is_read:
+            raise ValueError(f"only reads are hedged, not {self.kind.value}")
         if self.completed is not None and self.completed < self.invoked:
             raise ValueError(f"completed {self.completed} before invoked {self.invoked}")
 
@@ -86,8 +91,9 @@ class Operation:
         args = ", ".join(repr(arg) for arg in self.args)
         end = "…" if self.completed is None else f"{self.completed:.6f}"
         shown = f" -> {self.result!r}" if self.outcome is Outcome.OK else ""
+        hedged = ", hedged" if self.hedged else ""
         return (
-            f"p{self.process} {self.kind.value}({args}){shown} [{self.outcome.value}] "
+            f"p{self.process} {self.kind.value}({args}){shown} [{self.outcome.value}{hedged}] "
             f"{self.invoked:.6f}..{end}"
         )
 

@@ -22,7 +22,7 @@ from ignite_router.testing import LocalCluster
 
 __all__ = ["FAULTS", "Nemesis"]
 
-FAULTS = ("kill", "stop", "join", "pause", "blackhole", "latency", "hang")
+FAULTS = ("kill", "stop", "join", "pause", "blackhole", "latency", "slow", "hang")
 SETTLE_TIMEOUT = 30.0  # seconds the topology may take to settle after an episode
 EXTRA_NODES = 2  # joins allowed beyond the starting size
 
@@ -159,3 +159,13 @@ class Nemesis:
 
         detail = f" ({where}, {delay:.3f} s)"
         self._impair("latency", slow, self.rng.uniform(1.0, 3.0), detail)
+
+    def _slow(self) -> None:
+        """Answers late but well within the timeout (a GC-heavy or noisy node): the
+        requests succeed, slowly; what hedged reads are for."""
+        delay = self.timeout * self.rng.uniform(0.04, 0.3)
+
+        def slow(index: int) -> None:
+            self.cluster.set_latency(index, delay, where="answer")
+
+        self._impair("slow", slow, self.rng.uniform(1.0, 3.0), f" ({delay:.3f} s)")

@@ -54,7 +54,10 @@ class ChaosReport:
     """The figures of a run; ``violations`` says what broke a promise (empty: none).
 
     Counts of findings are integers; ``examples`` keeps a few of each, by the
-    same name.
+    same name. With ``hedge``, ``hedged_reads`` operations were reads through
+    the hedged cache (checked for stale reads only, see :func:`judge`) and
+    ``hedgeable_reads`` ... ``hedges_denied`` are the client's counters
+    (``client.metrics()``); all are 0 without it.
     """
 
     seed: int
@@ -63,6 +66,7 @@ class ChaosReport:
     backups: int
     workers: int
     keys: int
+    hedge: bool
     duration_s: float
     calls: int
     operations: int
@@ -76,6 +80,11 @@ class ChaosReport:
     unknown: int
     stale_reads: int
     lost_writes: int
+    hedged_reads: int
+    hedgeable_reads: int
+    hedges_sent: int
+    hedges_won: int
+    hedges_denied: int
     undocumented_errors: int
     slowest_call_s: float
     call_time_bound_s: float  # the largest client.call_time_bound() of the run
@@ -113,11 +122,17 @@ def judge(
 ) -> tuple[dict[str, int], dict[str, list[str]]]:
     """The history's counts (``ChaosReport`` fields) and examples of each finding.
 
-    Lost writes are judged on the operations invoked before the final reads.
+    Linearizability is checked over the operations that are not hedged reads:
+    a hedged read may see a write in progress on the primary, then a later one
+    miss it on a backup (new, then old), which no single order explains. Every
+    OK read, hedged or not, is checked for stale reads: none may return a value
+    older than the last write acknowledged before it began. Lost writes are
+    judged on the operations invoked before the final reads.
     """
     earlier = [operation for operation in operations if operation.invoked < settled.final_from]
     outcomes = Counter(operation.outcome for operation in operations)
-    verdicts = check_linearizable(operations, budget)
+    hedged = sum(operation.hedged for operation in operations)
+    verdicts = check_linearizable((o for o in operations if not o.hedged), budget)
     found: dict[str, list[str]] = {
         "not_linearizable": [],
         "unknown": [],
@@ -135,6 +150,7 @@ def judge(
         "fail": outcomes[Outcome.FAIL],
         "info": outcomes[Outcome.INFO],
         "keys_checked": len(verdicts),
+        "hedged_reads": hedged,
         **{name: len(items) for name, items in found.items()},
     }
     return counts, {name: items[:SHOWN] for name, items in found.items() if items}

@@ -5,11 +5,15 @@
    can be lost with its primary, in Ignite as here).
 2. Run the workers (threads with ``Client``, tasks with ``AioClient``) and the
    nemesis (a thread) until the deadline; the nemesis then heals everything and
-   waits for the topology to settle.
+   waits for the topology to settle. With ``hedge``, the client has a
+   :data:`HEDGE` policy and the workers' ``get``, ``contains_key`` and ``get_all``
+   go through ``cache.with_hedging()``.
 3. Wait for the client to route every key to its primary; read every key back
    (the final values); reset the cluster's counters and run a short read/write
    phase, which must forward nothing.
-4. Close the client and look for what it left behind; check the history.
+4. Close the client and look for what it left behind; check the history
+   (:func:`ignite_router.chaos.report.judge`: hedged reads are checked for stale
+   reads, not for linearizability).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from ignite_router.chaos.leaks import Leaks, Snapshot, leaks_since
 from ignite_router.chaos.nemesis import FAULTS, Nemesis
 from ignite_router.chaos.report import SHOWN, ChaosReport, Settled, judge
 from ignite_router.chaos.workload import Call, Driver, Recorder, Script, Workload
+from ignite_router.hedging import HedgePolicy
 from ignite_router.protocol.messages.cache_properties import (
     CacheAtomicityMode,
     CacheProperty,
@@ -36,11 +41,15 @@ from ignite_router.protocol.messages.cache_properties import (
 )
 from ignite_router.testing import LocalCluster
 
-__all__ = ["CLIENTS", "ChaosConfig", "run_chaos"]
+__all__ = ["CLIENTS", "HEDGE", "ChaosConfig", "run_chaos"]
 
 CLIENTS = ("sync", "aio")
 CACHE = "chaos"
 SETTLE_TIMEOUT = 30.0  # seconds for the client to route every key to its primary
+# With hedge on: a read the primary has not answered within 5 ms goes to a backup too;
+# up to half of the reads may be hedged (one slow node of three is primary for a third).
+HEDGE = HedgePolicy(delay=0.005, budget=0.5)
+HEDGE_METRICS = ("hedgeable_reads", "hedges_sent", "hedges_won", "hedges_denied")
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,7 @@ class ChaosConfig:
     timeout: float = 0.5  # the client's request (and handshake) timeout, seconds
     faults: tuple[str, ...] = FAULTS
     max_faults: int = 10_000
+    hedge: bool = False  # workers' reads (get, contains_key, get_all) hedged (HEDGE)
 
     def __post_init__(self) -> None:
         if self.client not in CLIENTS:
@@ -135,6 +145,7 @@ class _Run:
 
     recorder: Recorder
     settled: Settled
+    hedging: dict[str, int]  # the client's hedge counters (HEDGE_METRICS)
     leftover_tasks: tuple[str, ...] = ()
 
 
@@ -146,7 +157,7 @@ class _Chaos:
         self.cluster = cluster
         rng = random.Random(config.seed)
         self.workloads = [
-            Workload(process, config.keys, random.Random(rng.random()))
+            Workload(process, config.keys, random.Random(rng.random()), config.hedge)
             for process in range(config.workers)
         ]
         self.nemesis = Nemesis(
@@ -155,7 +166,11 @@ class _Chaos:
         self.deadline = 0.0
 
     def client_options(self) -> dict[str, Any]:
-        return {"timeout": self.config.timeout, "handshake_timeout": self.config.timeout}
+        return {
+            "timeout": self.config.timeout,
+            "handshake_timeout": self.config.timeout,
+            "hedge": HEDGE if self.config.hedge else None,
+        }
 
     def start_nemesis(self) -> threading.Thread:
         self.deadline = time.monotonic() + self.config.duration
@@ -171,27 +186,31 @@ class _Chaos:
         client = Client(**self.client_options())
         with client.connect(self.cluster.endpoints):
             cache = client.get_or_create_cache(cache_config(self.config))
-            driver = Driver(cache, Recorder(client.call_time_bound))
+            hedged = cache.with_hedging() if self.config.hedge else None
+            driver = Driver(cache, Recorder(client.call_time_bound), hedged_cache=hedged)
             nemesis = self.start_nemesis()
             driver.run_threads(self.workloads, self.deadline)
             nemesis.join()
             script = settle(client, cache, self.cluster, self.config.keys, driver.clock)
             settled = driver.run(script, process=self.config.workers)
-        return _Run(driver.recorder, settled)
+            hedging = _hedging(client.metrics())
+        return _Run(driver.recorder, settled, hedging)
 
     async def run_aio(self) -> _Run:
         client = AioClient(**self.client_options())
         async with client.connect(self.cluster.endpoints):
             cache = await client.get_or_create_cache(cache_config(self.config))
-            driver = Driver(cache, Recorder(client.call_time_bound))
+            hedged = await cache.with_hedging() if self.config.hedge else None
+            driver = Driver(cache, Recorder(client.call_time_bound), hedged_cache=hedged)
             nemesis = self.start_nemesis()
             await driver.run_tasks(self.workloads, self.deadline)
             await asyncio.to_thread(nemesis.join)
             script = settle(client, cache, self.cluster, self.config.keys, driver.clock)
             settled = await driver.run_async(script, process=self.config.workers)
+            hedging = _hedging(client.metrics())
         current = asyncio.current_task()
         leftover = tuple(t.get_name() for t in asyncio.all_tasks() if t is not current)
-        return _Run(driver.recorder, settled, leftover)
+        return _Run(driver.recorder, settled, hedging, leftover)
 
     def report(self, run: _Run, leaks: Leaks, elapsed: float) -> ChaosReport:
         config, recorder, settled = self.config, run.recorder, run.settled
@@ -217,6 +236,7 @@ class _Chaos:
             backups=config.backups,
             workers=config.workers,
             keys=config.keys,
+            hedge=config.hedge,
             duration_s=round(elapsed, 3),
             calls=recorder.calls,
             faults=dict(self.nemesis.injected),
@@ -224,11 +244,16 @@ class _Chaos:
             slowest_call_s=round(recorder.slowest, 4),
             call_time_bound_s=round(recorder.largest_bound, 3),
             forwarded=settled.forwarded,
+            **run.hedging,
             nemesis_error=None if error is None else f"{type(error).__name__}: {error}",
             examples=examples,
             fault_log=self.nemesis.events,
             **counts,
         )
+
+
+def _hedging(metrics: dict[str, Any]) -> dict[str, int]:
+    return {name: metrics[name] for name in HEDGE_METRICS}
 
 
 def run_chaos(config: ChaosConfig) -> ChaosReport:

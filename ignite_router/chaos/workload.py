@@ -6,7 +6,9 @@ turns each call's outcome into history operations and keeps the figures the
 report needs. What a worker does is a *script*, a generator of calls that
 receives their replies; :class:`Driver` runs scripts against a blocking
 ``Client``'s cache (threads) or an ``AioClient``'s (tasks), so the two shells
-share everything but the call itself.
+share everything but the call itself. With hedging on, the workers' reads
+(``get``, ``contains_key``, ``get_all``) go through the cache's
+``with_hedging()`` view and are recorded as hedged.
 """
 
 from __future__ import annotations
@@ -57,11 +59,13 @@ def outcome_of(error: BaseException) -> Outcome:
 
 @dataclass(frozen=True)
 class Call:
-    """A cache method, its arguments, and ``(key, kind, args)`` for each key it touches."""
+    """A cache method, its arguments, and ``(key, kind, args)`` for each key it touches;
+    ``hedged``: made on the hedged cache (a read)."""
 
     method: str
     args: tuple[Any, ...]
     effects: tuple[tuple[Hashable, Kind, tuple[Any, ...]], ...]
+    hedged: bool = False
 
     def result_for(self, key: Hashable, result: Any) -> Any:
         """One key's share of the call's result."""
@@ -85,6 +89,7 @@ class Call:
                 finished,
                 outcome,
                 self.result_for(key, result) if outcome is Outcome.OK else None,
+                self.hedged,
             )
             for key, kind, args in self.effects
         ]
@@ -95,6 +100,7 @@ class Workload:
 
     Values are ``"<process>:<n>"`` strings, so a read names the write it saw.
     ``replace_if_equals`` expects the value this worker last saw for the key.
+    With ``hedge``, ``get``, ``contains_key`` and ``get_all`` calls are hedged.
     """
 
     # Cache method -> weight in the mix.
@@ -114,10 +120,11 @@ class Workload:
         "get_and_remove": 3,
     }
 
-    def __init__(self, process: int, keys: int, rng: random.Random) -> None:
+    def __init__(self, process: int, keys: int, rng: random.Random, hedge: bool = False) -> None:
         self.process = process
         self.keys = keys
         self.rng = rng
+        self.hedge = hedge
         self.written = 0
         self.seen: dict[Hashable, Any] = {}
         self._methods = list(self.MIX)
@@ -134,7 +141,7 @@ class Workload:
         method = self.rng.choices(self._methods, self._weights)[0]
         if method == "get_all":
             keys = self._keys()
-            return Call(method, (keys,), tuple((k, Kind.READ, ()) for k in keys))
+            return Call(method, (keys,), tuple((k, Kind.READ, ()) for k in keys), self.hedge)
         if method == "put_all":
             pairs = {k: self._value() for k in self._keys()}
             return Call(method, (pairs,), tuple((k, Kind.WRITE, (v,)) for k, v in pairs.items()))
@@ -148,7 +155,7 @@ class Workload:
         kind = SINGLE_KEY[method]
         no_value = kind in (Kind.READ, Kind.CONTAINS, Kind.REMOVE, Kind.GET_AND_REMOVE)
         args = () if no_value else (self._value(),)
-        return Call(method, (key, *args), ((key, kind, args),))
+        return Call(method, (key, *args), ((key, kind, args),), self.hedge and kind.is_read)
 
     def observe(self, call: Call, result: Any) -> None:
         """Remember the values a successful call showed (for later compare-and-set)."""
@@ -233,11 +240,22 @@ def worker(workload: Workload, deadline: float, clock: Callable[[], float]) -> S
 
 @dataclass
 class Driver:
-    """Runs scripts against a cache, recording every call: blocking or asyncio."""
+    """Runs scripts against a cache, recording every call: blocking or asyncio.
+
+    Hedged calls go to ``hedged_cache`` (the cache's ``with_hedging()`` view).
+    """
 
     cache: Any
     recorder: Recorder
     clock: Callable[[], float] = time.monotonic
+    hedged_cache: Any = None
+
+    def _method(self, call: Call) -> Any:
+        if not call.hedged:
+            return getattr(self.cache, call.method)
+        if self.hedged_cache is None:
+            raise RuntimeError(f"a hedged {call.method} call, but the driver has no hedged cache")
+        return getattr(self.hedged_cache, call.method)
 
     def run(self, script: Script, process: int) -> Any:
         """Drive ``script`` with blocking calls; its return value."""
@@ -248,7 +266,7 @@ class Driver:
                 if isinstance(item, Call):
                     invoked = self.clock()
                     try:
-                        reply = Reply(getattr(self.cache, item.method)(*item.args))
+                        reply = Reply(self._method(item)(*item.args))
                     except Exception as error:
                         reply = Reply(error=error)
                     self.recorder.add(item, process, invoked, self.clock(), reply)
@@ -267,7 +285,7 @@ class Driver:
                 if isinstance(item, Call):
                     invoked = self.clock()
                     try:
-                        reply = Reply(await getattr(self.cache, item.method)(*item.args))
+                        reply = Reply(await self._method(item)(*item.args))
                     except Exception as error:
                         reply = Reply(error=error)
                     self.recorder.add(item, process, invoked, self.clock(), reply)

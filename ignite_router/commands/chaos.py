@@ -28,8 +28,10 @@ def register(subparsers: Any) -> None:
             "adds, pauses, blackholes, hangs and slows down nodes; then heal, let the topology "
             "settle and check the recorded history: every key linearizable, no acknowledged "
             "write lost, only documented errors, every call within the client's time bound, "
-            "nothing forwarded once settled, nothing leaked by the closed client. Exit 0 with "
-            "no violation, 1 with any. Prints a table (rich: the cli extra), or JSON with --json."
+            "nothing forwarded once settled, nothing leaked by the closed client. With --hedge, "
+            "the workers' reads (get, contains_key, get_all) are hedged, checked for stale reads "
+            "instead of linearizability. Exit 0 with no violation, 1 with any. Prints a table "
+            "(rich: the cli extra), or JSON with --json."
         ),
     )
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of faults (30)")
@@ -46,6 +48,11 @@ def register(subparsers: Any) -> None:
         "--faults",
         default=",".join(FAULTS),
         help=f"comma-separated faults, or 'none' (default: {','.join(FAULTS)})",
+    )
+    parser.add_argument(
+        "--hedge",
+        action="store_true",
+        help="reads are hedged: checked for stale reads, not linearizability",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(handler=run)
@@ -75,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
             keys=args.keys,
             timeout=args.timeout,
             faults=_faults(args.faults),
+            hedge=args.hedge,
         )
     except ValueError as error:
         print(f"ignite-router chaos: error: {error}", file=sys.stderr)
@@ -82,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         print(
             f"chaos: seed {seed}, {config.client} client, {config.duration:g} s, "
-            f"{config.nodes} nodes, {config.workers} workers, {config.keys} keys",
+            f"{config.nodes} nodes, {config.workers} workers, {config.keys} keys"
+            f"{', hedged reads' if config.hedge else ''}",
             flush=True,
         )
     report = run_chaos(config)
@@ -103,6 +112,14 @@ def _print(report: ChaosReport) -> None:
     table = Table(title=f"ignite-router chaos: seed {report.seed}", show_header=False)
     table.add_column("", justify="left")
     table.add_column("", justify="right")
+    hedging = [
+        ("hedged reads (stale check only)", f"{report.hedged_reads:,}"),
+        ("hedgeable reads", f"{report.hedgeable_reads:,}"),
+        (
+            "hedges sent / won / denied",
+            f"{report.hedges_sent:,} / {report.hedges_won:,} / {report.hedges_denied:,}",
+        ),
+    ]
     for name, value in (
         ("client, nodes, backups", f"{report.client}, {report.nodes}, {report.backups}"),
         ("calls", f"{report.calls:,} in {report.duration_s:.1f} s"),
@@ -110,6 +127,7 @@ def _print(report: ChaosReport) -> None:
         ("faults injected", listed(report.faults)),
         ("errors seen", listed(report.errors)),
         ("errors of an undocumented type", str(report.undocumented_errors)),
+        *(hedging if report.hedge else []),
         ("keys checked", str(report.keys_checked)),
         ("keys not linearizable", str(report.not_linearizable)),
         ("keys undecided", str(report.unknown)),
