@@ -130,6 +130,9 @@ class SyncConnection:
         self._turn = threading.Condition(threading.Lock())  # wakes waiting followers
         self._followers = 0
         self._buffer = memoryview(bytearray(_RECV_SIZE))
+        # A hedging client's reads wake every timer tick (SO_RCVTIMEO), so that a wait
+        # bounded by a hedge delay needs no select (see _recv_until).
+        self._ticking = client.core.hedging
 
     @property
     def in_flight(self) -> int:
@@ -169,7 +172,7 @@ class SyncConnection:
                         result = event
                     elif isinstance(event, bytes):
                         sock.sendall(event)
-            _kernel_timeouts(sock, client.timeout)
+            _kernel_timeouts(sock, client.timeout, self._ticking)
         except (HandshakeError, ConnectionLostError):
             _shut(sock)
             raise
@@ -281,24 +284,31 @@ class SyncConnection:
                 return self._timed_out()  # the reading thread never got our answer
         return slot.outcome  # type: ignore[return-value]
 
-    def wait_until(self, slot: _Slot, until: float) -> bool:
+    def wait_until(self, slot: _Slot, until: float, precise: bool = True) -> bool:
         """Wait for ``slot``'s answer until ``until`` (monotonic); whether it is in.
 
         Unlike :meth:`wait`, running out of time is not a timeout: the
         connection stays up and the answer may still come (a hedged read).
+        Not ``precise``: ``until`` may pass by up to a kernel timer tick, for
+        less CPU (see :meth:`_recv_until`). A ``precise`` wait reads what has
+        arrived at least once, even when ``until`` has passed (a glance).
         """
         read_turn = self._read_turn
+        looked = not precise
         while slot.outcome is None:
             remaining = until - time.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 and looked:
                 return False
+            looked = True
             if read_turn.acquire(blocking=False):
                 try:
-                    self._read(slot, None, until)
+                    self._read(slot, None, until, precise)
                 finally:
                     read_turn.release()
                     self._wake_followers()
                 continue
+            if remaining <= 0:
+                return False
             with self._turn:
                 self._followers += 1
                 try:
@@ -308,15 +318,29 @@ class SyncConnection:
                     self._followers -= 1
         return True
 
-    def _ready(self, until: float) -> bool:
-        """Whether the socket has bytes to read before ``until``."""
+    def _recv_until(self, until: float, precise: bool) -> int | None:
+        """``recv_into`` that gives up at ``until`` (monotonic): the bytes read, or None
+        (``until`` passed, or a timer tick did: the caller looks at the time again).
+
+        ``precise``: ``select`` first, which wakes within microseconds of ``until``
+        but costs about 10 µs of CPU per read more than a plain blocking read.
+        Otherwise, on a connection whose kernel receive timeout is one timer
+        tick (a client with a hedge policy), a plain blocking read: nearly free,
+        but ``until`` may pass by up to a tick (1 ms at CONFIG_HZ=1000, 4 ms at 250).
+        """
         sock = self.sock
         if sock is None:
-            return True  # the read that follows reports the closed connection
-        if isinstance(sock, ssl.SSLSocket) and sock.pending():
-            return True
-        remaining = until - time.monotonic()
-        return remaining > 0 and bool(select.select([sock], [], [], remaining)[0])
+            return 0  # the read loop reports the closed connection
+        if not precise and self._ticking:
+            try:
+                return sock.recv_into(self._buffer)
+            except (BlockingIOError, ssl.SSLWantReadError):  # a tick without an answer
+                return None
+        remaining = max(until - time.monotonic(), 0.0)  # 0: a look at what has arrived
+        pending = isinstance(sock, ssl.SSLSocket) and sock.pending()
+        if not pending and not select.select([sock], [], [], remaining)[0]:
+            return None
+        return sock.recv_into(self._buffer)
 
     def _wake_followers(self) -> None:
         if self._followers:
@@ -328,17 +352,27 @@ class SyncConnection:
         self.fail(error)
         return error
 
-    def _read(self, slot: _Slot, deadline: float | None, until: float | None = None) -> None:
+    def _read(
+        self,
+        slot: _Slot,
+        deadline: float | None,
+        until: float | None = None,
+        precise: bool = True,
+    ) -> None:
         """Read until ``slot`` is answered; the connection times out at ``deadline``;
-        ``until``: stop reading then, the connection intact."""
+        ``until``: stop reading then (``precise``ly or not), the connection intact."""
         sock = self.sock
         receive = self.protocol.receive
         buffer = self._buffer
         while slot.outcome is None:
-            if until is not None and not self._ready(until):
-                return
             try:
-                size = sock.recv_into(buffer)  # type: ignore[union-attr]
+                if until is None:
+                    size = sock.recv_into(buffer)  # type: ignore[union-attr]
+                else:
+                    received = self._recv_until(until, precise)
+                    if received is None:
+                        return
+                    size = received
             except (BlockingIOError, ssl.SSLWantReadError):  # SO_RCVTIMEO expired
                 if deadline is not None and time.monotonic() >= deadline:
                     self._timed_out()
@@ -538,16 +572,48 @@ class Client(SyncClientApi):
         return self.run(step)
 
     def _run_hedged(self, request: Request) -> Any:
-        """One read of a hedged view (see :meth:`_run_hedged_many`); without a hedge plan,
-        the ordinary fast path."""
+        """One read of a hedged view. Without a hedge plan, the ordinary fast path; with
+        one, the fast path with the wait bounded by the hedge delay: only a read the
+        primary has not answered by then takes the machinery of :meth:`_hedge`."""
         core = self.core
         if core.replicas_outdated():
             self.run(core.load_replicas())
         with self._lock:
             plan = core.hedge_plan(request)
+            precise = plan is not None and core.replicas.suspect(plan[0])
         if plan is None:
             return self._run_request(request)
-        return self._hedge([(request, plan)])[0]
+        primary, backup, delay = plan
+        connection = primary.connection
+        if (
+            not delay
+            or connection is None
+            or not connection.alive
+            or time.monotonic() - primary.last_sent > _IDLE_PROBE
+        ):
+            return self._hedge([(request, plan)])[0]
+        started = time.monotonic()
+        try:
+            slot = connection.submit(request.frame)
+        except ConnectionLostError as error:
+            return self.run(core.execute(request, first=(primary, error)))
+        # For a primary above suspicion, a wait that costs no more than a plain read: its
+        # hedge may go out up to a kernel timer tick after the delay.
+        if not connection.wait_until(slot, started + delay, precise):  # late: hedge it
+            read = _HedgedRead(request, primary, backup, delay)
+            read.first, read.slot, read.started = connection, slot, started
+            return self._finish([read])[0]
+        outcome = slot.outcome
+        seconds = time.monotonic() - started
+        result = core.fast_answer(request, outcome)
+        with self._lock:
+            if isinstance(outcome, Answer):
+                core.hedge_answered(primary, primary, seconds)
+            if result is not NOT_ROUTINE:
+                core.fast_counted(primary, request)
+        if result is NOT_ROUTINE:
+            return self.run(core.execute(request, first=(primary, outcome)))
+        return result
 
     def _run_hedged_many(self, requests: list[Request]) -> list[Any]:
         """The results of several reads of a hedged view, in order: those with a hedge
@@ -564,11 +630,7 @@ class Client(SyncClientApi):
         return [next(results) if plan is not None else next(rest) for plan in plans]
 
     def _hedge(self, planned: list[tuple[Request, tuple[Node, Node, float | None]]]) -> list[Any]:
-        """Hedged reads, together: each goes to its primary; those the primary has not
-        answered within their hedge delay also go to their backup owner (new request
-        id, the budget permitting). Each first answer goes to the core's ``execute``
-        as the first attempt; the other is dropped by request id when it comes."""
-        core = self.core
+        """Hedged reads, together: each goes to its primary, then :meth:`_finish`."""
         reads: list[_HedgedRead] = []
         for request, (primary, backup, delay) in planned:
             read = _HedgedRead(request, primary, backup, delay)
@@ -582,6 +644,14 @@ class Client(SyncClientApi):
                 except ConnectionLostError as error:
                     read.outcome = error
             reads.append(read)
+        return self._finish(reads)
+
+    def _finish(self, reads: list[_HedgedRead]) -> list[Any]:
+        """Reads sent to their primaries: those not answered within their hedge delay also
+        go to their backup owner (new request id, the budget permitting). Each first
+        answer goes to the core's ``execute`` as the first attempt (a plain answer of the
+        primary is decoded as on the fast path); the other is dropped by request id."""
+        core = self.core
         for read in reads:  # each waits until its own delay runs out (at least a glance)
             if read.first is not None and read.slot is not None and read.delay:
                 until = read.started + read.delay
@@ -619,16 +689,24 @@ class Client(SyncClientApi):
                     sent = read.hedged_at if node is read.backup else read.started
                     with self._lock:
                         core.hedge_answered(primary, node, time.monotonic() - sent)
-            results.append(self.run(core.execute(request, first=(node, outcome))))
+            result = core.fast_answer(request, outcome) if node is primary else NOT_ROUTINE
+            if result is NOT_ROUTINE:
+                result = self.run(core.execute(request, first=(node, outcome)))
+            else:
+                with self._lock:
+                    core.fast_counted(node, request)
+            results.append(result)
         return results
 
     def _first_answer(
         self, waits: list[tuple[Node, SyncConnection, _Slot]], deadline: float | None
     ) -> tuple[Node, Outcome]:
         """The first answer of a hedged read: the backup's (``waits[1]``), awaited in turns
-        of ``_HEDGE_CHECK`` with a glance at the primary's (``waits[0]``) between them;
-        the primary's failure when both failed. The other answer is dropped by request id
-        when it comes; neither connection is failed for it."""
+        of ``_HEDGE_CHECK`` with a glance at the primary's (``waits[0]``) between them
+        (a look without waiting once the backup's is in: when both are, the primary's is
+        taken, which tells that it is fast again); the primary's failure when both
+        failed. The other answer is dropped by request id when it comes; neither
+        connection is failed for it."""
         (primary, first, slot), (backup, second, other) = waits
         while True:
             now = time.monotonic()
@@ -637,12 +715,13 @@ class Client(SyncClientApi):
             until = now + _HEDGE_CHECK
             if other.outcome is None:
                 second.wait_until(other, until if deadline is None else min(until, deadline))
-            if isinstance(other.outcome, Answer):
-                return backup, other.outcome
             if slot.outcome is None:
-                first.wait_until(slot, time.monotonic() + _HEDGE_GLANCE)
+                glance = 0.0 if other.outcome is not None else _HEDGE_GLANCE
+                first.wait_until(slot, time.monotonic() + glance)
             if isinstance(slot.outcome, Answer):
                 return primary, slot.outcome
+            if isinstance(other.outcome, Answer):
+                return backup, other.outcome
             if other.outcome is not None:  # the backup failed: the primary's outcome it is
                 return primary, first.wait(slot, deadline)
 
@@ -783,16 +862,29 @@ def _shut(sock: socket.socket) -> None:
         sock.close()
 
 
-def _kernel_timeouts(sock: socket.socket, timeout: float | None) -> None:
+def _kernel_timeouts(sock: socket.socket, timeout: float | None, ticking: bool) -> None:
     """Blocking mode with the timeout in the kernel (SO_RCVTIMEO/SO_SNDTIMEO).
 
     A Python-level socket timeout costs a poll() before every send and recv;
     a kernel timeout makes a quiet recv fail with EAGAIN instead, at no cost.
+    ``ticking``: a receive timeout of one timer tick (the kernel rounds 1 µs up
+    to it); the read loop checks the request's deadline at each.
     """
     sock.settimeout(None)
+    if ticking:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(0.000001))
     if timeout is None:
         return
-    seconds = int(timeout)
-    value = struct.pack("ll", seconds, int((timeout - seconds) * 1_000_000))
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
+    value = _timeval(timeout)
+    if not ticking:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, value)
+
+
+def _timeval(seconds: float) -> bytes:
+    """A ``struct timeval`` of ``seconds``; a positive time never rounds to 0 (no limit)."""
+    whole = int(seconds)
+    micros = int((seconds - whole) * 1_000_000)
+    if seconds > 0 and not whole and not micros:
+        micros = 1
+    return struct.pack("ll", whole, micros)

@@ -128,8 +128,13 @@ def test_a_primary_that_keeps_losing_is_hedged_at_once_and_probed() -> None:
     assert replicas.delay(slow, now + PROBE_INTERVAL) == 0.0
     replicas.answered(slow, fast, 0.0005)  # the probe lost too: still slow
     assert replicas.delay(slow, now + PROBE_INTERVAL + 0.01) == 0.0
+    assert replicas.suspect(slow) and not replicas.suspect(other)
     replicas.answered(slow, slow, 0.0005)  # a race the primary won
     assert replicas.delay(slow, now + PROBE_INTERVAL + 0.02) == 0.01
+    assert not replicas.suspect(slow)
+    replicas.answered(slow, fast, 0.0005)
+    assert replicas.suspect(slow)  # one lost race: suspect, not yet slow
+    assert replicas.delay(slow, now + 1) == 0.01
     adaptive = ReplicaSet(HedgePolicy())
     for _ in range(SLOW_STREAK):
         adaptive.answered(slow, fast, 0.0005)

@@ -387,9 +387,10 @@ class ClientCore:
                 backup = None
                 if primary is not None:
                     partition = affinity.partition_of(item[0])
-                    owners = self.replicas.owners_of(cache_id, affinity.primaries, partition)
-                    for owner in owners[1:] if owners is not None else ():
-                        node = by_id.get(owner)
+                    owners = self.replicas.owner_nodes(
+                        cache_id, affinity.primaries, partition, by_id
+                    )
+                    for node in owners[1:] if owners is not None else ():
                         if node is not None and node.up:
                             backup = node
                             break
@@ -444,11 +445,11 @@ class ClientCore:
         self, request: Request, partition: int, primary: Node, primaries: Sequence[Any]
     ) -> Node:
         """The owner a replica read goes to (the primary when the owners are not known)."""
-        owners = self.replicas.owners_of(request.cache_id, primaries, partition)  # type: ignore[arg-type]
+        by_id = self.registry.by_id
+        owners = self.replicas.owner_nodes(request.cache_id, primaries, partition, by_id)  # type: ignore[arg-type]
         if owners is None or request_op_code(request.frame) not in _HEDGEABLE:
             return primary
-        by_id = self.registry.by_id
-        live = [node for node in map(by_id.get, owners) if node is not None and node.up]
+        live = [node for node in owners if node is not None and node.up]
         chosen: Node = choose_replica(
             request.spread,  # type: ignore[arg-type]
             live,
@@ -559,21 +560,20 @@ class ClientCore:
         if not affinity.applicable:
             return None
         partition = affinity.partition_of(request.key_hash)
-        owners = replicas.owners_of(cache_id, affinity.primaries, partition)
+        owners = replicas.owner_nodes(cache_id, affinity.primaries, partition, self.registry.by_id)
         if owners is None or len(owners) < 2:
             return None
-        by_id = self.registry.by_id
-        primary = by_id.get(owners[0])
+        primary = owners[0]
         if primary is None or not primary.up:
             return None
-        backup = next(
-            (node for node in map(by_id.get, owners[1:]) if node is not None and node.up), None
-        )
-        if backup is None:
+        for backup in owners[1:]:
+            if backup is not None and backup.up:
+                break
+        else:
             return None
         replicas.budget.deposit()
         self.metrics.hedgeable_reads += 1
-        return primary, backup, replicas.delay(primary.node_id, self.clock())
+        return primary, backup, replicas.delay(primary, self.clock())
 
     def hedge_permit(self) -> bool:
         """Whether the budget allows a hedge now (counted as sent or denied)."""
@@ -586,7 +586,7 @@ class ClientCore:
     def hedge_answered(self, primary: Node, node: Node, seconds: float) -> None:
         """A hedged-path read of ``primary`` was answered first by ``node`` (the primary or
         the backup the hedge went to), ``seconds`` after it was sent there."""
-        self.replicas.answered(primary.node_id, node.node_id, seconds)
+        self.replicas.answered(primary, node, seconds)
         if node is not primary:
             self.metrics.hedges_won += 1
 

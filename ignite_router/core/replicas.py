@@ -23,7 +23,7 @@ import random
 import statistics
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +49,7 @@ _RECOMPUTE = 32  # the delay is recomputed after this many new answer times
 # A primary whose hedges a backup won this many times in a row is known slow: its reads are
 # hedged at once (delay 0), except one read per PROBE_INTERVAL seconds, which waits the
 # ordinary delay to see whether the primary answers in time again.
-SLOW_STREAK = 3
+SLOW_STREAK = 2
 PROBE_INTERVAL = 0.25
 
 
@@ -188,6 +188,10 @@ class CacheReplicas:
     backups: int
     primaries: Sequence[uuid.UUID | None] | None = None
     owners: tuple[tuple[uuid.UUID, ...], ...] = ()
+    # owner_nodes memo: partition -> the owners as the client's nodes (or None), valid for
+    # ``primaries`` and a registry of ``resolved_for`` nodes
+    resolved: dict[int, tuple[Any, ...] | None] = field(default_factory=dict)
+    resolved_for: int = -1
 
 
 @dataclass(slots=True)
@@ -200,7 +204,7 @@ class ReplicaSet:
     nodes_version: int | None = None  # the topology's major version the nodes were read at
     caches: dict[int, CacheReplicas] = field(default_factory=dict)
     # per primary: hedges a backup won in a row, and when it was last probed (clock seconds)
-    slow: dict[uuid.UUID | None, tuple[int, float]] = field(default_factory=dict)
+    slow: dict[Any, tuple[int, float]] = field(default_factory=dict)
     budget: HedgeBudget = field(init=False)
     latency: LatencyWindow = field(init=False)
 
@@ -208,7 +212,7 @@ class ReplicaSet:
         self.budget = HedgeBudget(self.policy.budget, self.policy.burst)
         self.latency = LatencyWindow(self.policy.percentile, self.policy.floor)
 
-    def delay(self, primary: uuid.UUID | None, now: float) -> float | None:
+    def delay(self, primary: Any, now: float) -> float | None:
         """The hedge delay for a read whose primary is ``primary`` (None: do not hedge yet).
 
         0 while the primary is known slow (its last ``SLOW_STREAK`` hedged reads
@@ -226,9 +230,12 @@ class ReplicaSet:
             return delay
         return 0.0
 
-    def answered(
-        self, primary: uuid.UUID | None, answered_by: uuid.UUID | None, seconds: float
-    ) -> None:
+    def suspect(self, primary: Any) -> bool:
+        """Whether a backup answered first for ``primary``'s last hedged read (its next
+        hedge is worth sending on time, not a timer tick late)."""
+        return primary in self.slow
+
+    def answered(self, primary: Any, answered_by: Any, seconds: float) -> None:
         """A hedged-path read of ``primary`` was answered first by ``answered_by``."""
         self.latency.add(answered_by, seconds)
         if answered_by == primary:
@@ -243,6 +250,30 @@ class ReplicaSet:
         self.nodes_version = version
         for cache in self.caches.values():
             cache.primaries = None
+
+    def owner_nodes(
+        self,
+        cache_id: int,
+        primaries: Sequence[uuid.UUID | None],
+        partition: int,
+        by_id: Mapping[uuid.UUID, Any],
+    ) -> tuple[Any, ...] | None:
+        """:meth:`owners_of` as the client's node objects (None for an id ``by_id`` does
+        not know), remembered per partition until the owner table or the number of
+        known nodes changes: the read path hashes no UUID."""
+        cache = self.caches.get(cache_id)
+        if cache is None:
+            return None
+        if cache.primaries is not primaries or cache.resolved_for != len(by_id):
+            cache.resolved = {}
+            cache.resolved_for = len(by_id)
+        memo = cache.resolved
+        if partition in memo:
+            return memo[partition]
+        owners = self.owners_of(cache_id, primaries, partition)
+        nodes = None if owners is None else tuple(by_id.get(owner) for owner in owners)
+        memo[partition] = nodes
+        return nodes
 
     def owners_of(
         self, cache_id: int, primaries: Sequence[uuid.UUID | None], partition: int
