@@ -294,14 +294,15 @@ class AioClient(AioClientApi):
             step = self.core.batch_step(step)
         return self._drive(step)
 
-    async def _run_request(self, request: Request) -> Any:
-        """One key request: straight to its primary when the core says it is routine.
+    async def _run_request(self, request: Request, node: Node | None = None) -> Any:
+        """One key request: straight to its primary when the core says it is routine
+        (or to ``node``, a backup owner the core chose).
 
         Only a plain answer is decoded here; anything else goes to the core's
         ``execute`` as the first attempt of the ordinary path.
         """
         core = self.core
-        node = core.fast_node(request)
+        node = core.fast_node(request) if node is None else core.fast_to(request, node)
         if node is None:
             return await self._drive(core.execute(request))
         connection = node.connection
@@ -338,6 +339,8 @@ class AioClient(AioClientApi):
         if plan is None:
             return await self._run_request(request)
         primary, backup, delay = plan
+        if delay == 0:  # the primary is known slow: the backup alone is asked
+            return await self._run_request(request, backup)
         first = await self._connection(primary)
         if isinstance(first, BaseException):
             return await self._drive(core.execute(request, first=(primary, first)))

@@ -48,6 +48,8 @@ _PLAIN = (int, str, float, bool, bytes, type(None), uuid.UUID)
 _PLAIN_TYPES = frozenset(_PLAIN)
 # What a shell's run takes: a step, a lone key request, or a hedged view's multi-key read.
 Run = Step | Request | ReadBatch
+# Reads a view made by with_hedging or with_replica_reads may send to backup owners.
+_BACKUP_READS = frozenset({OpCode.CACHE_GET, OpCode.CACHE_CONTAINS_KEY})
 _HEDGED_MULTI = frozenset({OpCode.CACHE_GET_ALL, OpCode.CACHE_CONTAINS_KEYS})
 # A type hint: an IgniteType, a type code, or a hint class (``ignite_router.datatypes``'s or
 # pyignite's); None: the value's default mapping.
@@ -173,7 +175,7 @@ class CacheSteps:
         finish_frame(frame, start)
         request = self._request(name, frame, decode, transaction, *written)
         request.key_hash = self._core.key_hash(self.cache_id, key, key_hint)
-        if self.hedge or self.spread is not None:
+        if (self.hedge or self.spread is not None) and op_code in _BACKUP_READS:
             request.hedge = self.hedge
             request.spread = self.spread
         return request  # the shell's run may send a routine one straight to the primary

@@ -529,15 +529,16 @@ class Client(SyncClientApi):
         finally:
             step.close()
 
-    def _run_request(self, request: Request) -> Any:
-        """One key request: straight to its primary when the core says it is routine.
+    def _run_request(self, request: Request, node: Node | None = None) -> Any:
+        """One key request: straight to its primary when the core says it is routine
+        (or to ``node``, a backup owner the core chose).
 
         Only a plain answer is decoded here; anything else (a failure, an error
         status, a new topology version, an unknown schema) is handed to the
         core's ``execute`` as the first attempt of the ordinary path.
         """
         core = self.core
-        node = core.fast_node(request)
+        node = core.fast_node(request) if node is None else core.fast_to(request, node)
         if node is None:
             return self.run(core.execute(request))
         connection = node.connection
@@ -584,6 +585,8 @@ class Client(SyncClientApi):
         if plan is None:
             return self._run_request(request)
         primary, backup, delay = plan
+        if delay == 0:  # the primary is known slow: the backup alone is asked
+            return self._run_request(request, backup)
         connection = primary.connection
         if (
             not delay
@@ -623,11 +626,14 @@ class Client(SyncClientApi):
             self.run(core.load_replicas())
         with self._lock:
             plans = [core.hedge_plan(request) for request in requests]
-        planned = [(r, plan) for r, plan in zip(requests, plans, strict=True) if plan is not None]
-        results = iter(self._hedge(planned) if planned else [])
-        others = [core.execute(r) for r, plan in zip(requests, plans, strict=True) if plan is None]
+        # Without a plan, or for a primary known slow (the core pointed those at a backup
+        # owner), the ordinary parallel run.
+        hedged = [plan is not None and plan[2] != 0 for plan in plans]
+        planned = [(r, plan) for r, plan, h in zip(requests, plans, hedged, strict=True) if h]
+        results = iter(self._hedge(planned) if planned else [])  # type: ignore[arg-type]
+        others = [core.execute(r) for r, h in zip(requests, hedged, strict=True) if not h]
         rest = iter(self.run(parallel(others)) if others else [])
-        return [next(results) if plan is not None else next(rest) for plan in plans]
+        return [next(results) if h else next(rest) for h in hedged]
 
     def _hedge(self, planned: list[tuple[Request, tuple[Node, Node, float | None]]]) -> list[Any]:
         """Hedged reads, together: each goes to its primary, then :meth:`_finish`."""

@@ -4,9 +4,12 @@ Runs the repository's ``benchmarks/client.py`` (the cluster in its own process,
 every measurement alternating the clients round by round) and prints two
 Markdown tables, throughput and client CPU per operation, or one JSON object
 with ``--json``; ``--plot FILE.png`` also draws a bar chart (matplotlib: the
-``plot`` extra). The benchmarks are not installed: the command works in a
-source checkout (an editable install) and needs pyignite 0.6.1 (a test
-dependency).
+``plot`` extra). ``--hedging`` runs ``benchmarks/hedging.py`` instead: read
+latency with one node answering 200 ms late, with hedging, without it and
+pyignite's (tables of p50/p99, throughput with hedging on and off, the
+targets met or not); there ``--plot`` draws p50/p99 over time while the node
+slows. The benchmarks are not installed: the command works in a source
+checkout (an editable install) and needs pyignite 0.6.1 (a test dependency).
 """
 
 from __future__ import annotations
@@ -43,14 +46,14 @@ def _checkout() -> Path | None:
     return None
 
 
-def _benchmarks() -> ModuleType | None:
-    """``benchmarks.client`` from the checkout, or None when there is none."""
+def _benchmarks(name: str = "client") -> ModuleType | None:
+    """``benchmarks.<name>`` from the checkout, or None when there is none."""
     root = _checkout()
     if root is None:
         return None
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
-    return importlib.import_module("benchmarks.client")
+    return importlib.import_module(f"benchmarks.{name}")
 
 
 def _plot_problem(path: str) -> str | None:
@@ -70,9 +73,12 @@ def _run(args: argparse.Namespace) -> int:
     prog = getattr(args, "prog_name", f"ignite-router {NAME}")
     if args.ops is not None and args.ops < 1:
         return _error(prog, f"--ops must be at least 1, got {args.ops}", EXIT_BAD_INPUT)
+    if args.hedging and args.profile:
+        return _error(prog, "--hedging and --profile cannot be combined", EXIT_BAD_INPUT)
     if args.plot is not None and (problem := _plot_problem(args.plot)) is not None:
         return _error(prog, problem, EXIT_BAD_INPUT)
-    bench = _benchmarks()  # the command line stays quick to start without it
+    # imported only now: the command line stays quick to start without it
+    bench = _benchmarks("hedging" if args.hedging else "client")
     if bench is None:
         return _error(prog, NOT_IN_A_CHECKOUT, EXIT_BAD_INPUT)
     missing = bench.missing_dependency(plot_requested=args.plot is not None)
@@ -107,7 +113,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object, every row")
     parser.add_argument(
-        "--plot", metavar="FILE.png", help="also write a bar chart (needs matplotlib)"
+        "--plot",
+        metavar="FILE.png",
+        help="also write a bar chart; with --hedging, p50/p99 over time (needs matplotlib)",
+    )
+    parser.add_argument(
+        "--hedging",
+        action="store_true",
+        help="instead: hedged reads with one node answering 200 ms late (p50/p99 with and "
+        "without hedging and pyignite's, throughput with hedging on and off; about 3 min, "
+        "--quick well under a minute)",
     )
     parser.add_argument(
         "--profile",
@@ -126,7 +141,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     description = (
         "benchmark ignite-router against pyignite 0.6.1 and a minimal raw-socket client on a "
         "local 3-node cluster (its own process): throughput, client CPU per operation, string "
-        "hashing, server CPU, forwarded requests (run from a source checkout)"
+        "hashing, server CPU, forwarded requests; with --hedging, read latency with one slow "
+        "node, hedged and not (run from a source checkout)"
     )
     parser = subparsers.add_parser(NAME, help=description, description=description)
     add_arguments(parser)

@@ -412,17 +412,11 @@ class ClientCore:
         other outcome goes to :meth:`execute` as its first attempt, so
         failover, refreshes and errors stay in one place.
         """
-        if (
-            request.register
-            or request.node is not None
-            or request.cache_id is None
-            or self.events.wants_queries
-            or self._discovery_due
-            or self._types_wanted
-        ):
+        cache_id = request.cache_id
+        if cache_id is None or not self._routine(request):
             return None
         tracker = self.tracker
-        cache_map = tracker.maps.get(request.cache_id)
+        cache_map = tracker.maps.get(cache_id)
         if cache_map is None or tracker.wanted or not tracker.is_fresh(cache_map):
             return None
         affinity = cache_map.affinity
@@ -440,6 +434,21 @@ class ClientCore:
         if request.spread is not None:
             return self._replica(request, partition, node, affinity.primaries)
         return node
+
+    def fast_to(self, request: Request, node: Node) -> Node | None:
+        """``node`` (a backup owner :meth:`hedge_plan` pointed the read at) when the shell
+        may send the request there itself, as :meth:`fast_node` would; else None."""
+        return node if node.up and self._routine(request) else None
+
+    def _routine(self, request: Request) -> bool:
+        """Nothing about the request or the client asks for the ordinary path."""
+        return not (
+            request.register
+            or request.node is not None
+            or self.events.wants_queries
+            or self._discovery_due
+            or self._types_wanted
+        )
 
     def _replica(
         self, request: Request, partition: int, primary: Node, primaries: Sequence[Any]
@@ -529,7 +538,8 @@ class ClientCore:
 
     def hedge_plan(self, request: Request) -> tuple[Node, Node, float | None] | None:
         """Where a read may be hedged: ``(primary, backup owner, delay in seconds)``; a
-        None delay: not yet (the adaptive delay has too few answer times), only measure.
+        None delay: not yet (the adaptive delay has too few answer times), only measure;
+        0: the primary is known slow, the read goes to the backup alone (``prefer``).
 
         None when the read goes the ordinary way: not a hedged cache, not a
         single-key read outside a transaction, no fresh map, owners that
@@ -573,7 +583,11 @@ class ClientCore:
             return None
         replicas.budget.deposit()
         self.metrics.hedgeable_reads += 1
-        return primary, backup, replicas.delay(primary, self.clock())
+        delay = replicas.delay(primary, self.clock())
+        if delay == 0:  # the primary is known slow: the read goes to the backup alone
+            request.replica = True
+            request.prefer = backup
+        return primary, backup, delay
 
     def hedge_permit(self) -> bool:
         """Whether the budget allows a hedge now (counted as sent or denied)."""

@@ -45,7 +45,7 @@ __all__ = [
 
 _SAMPLES = 256  # answer times kept per node for the adaptive delay
 _MIN_SAMPLES = 16  # a node's percentile counts once it has this many
-_RECOMPUTE = 32  # the delay is recomputed after this many new answer times
+_RECOMPUTE = 128  # the delay is recomputed after this many new answer times
 # A primary whose hedges a backup won this many times in a row is known slow: its reads are
 # hedged at once (delay 0), except one read per PROBE_INTERVAL seconds, which waits the
 # ordinary delay to see whether the primary answers in time again.
