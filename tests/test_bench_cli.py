@@ -3,7 +3,8 @@
 The benchmark runs with a hidden ``--ops`` that shrinks it to a few seconds. Nothing here
 asserts anything about speed: only that every row is measured, with numbers, that every
 client really sent its requests (the server's ``key_requests``) and that ours and the raw
-client sent none to a node which is not the key's primary (``forwarded`` 0).
+client sent none to a node which is not the key's primary (``forwarded`` 0). The same for
+``bench --hedging``: every measurement is there, its read counts add up, the plot is a PNG.
 """
 
 from __future__ import annotations
@@ -49,6 +50,16 @@ CPU_ROW_IDS = [
 ]
 RATE_ROWS = ["sync_put_get", "async_1", "async_16", "async_256", "put_all_get_all_100"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+HEDGING_CLIENTS = ["ignite-router", "ignite-router, hedged", "pyignite 0.6.1"]
+HEDGING_TARGETS = [
+    "hedged_p99",
+    "hedged_p99_timeline",
+    "unhedged_p99",
+    "pyignite_p99",
+    "hedged_p50",
+    "healthy_hedges",
+    "healthy_throughput",
+]
 
 
 def _bench(*argv: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -60,6 +71,14 @@ def _bench(*argv: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
         cwd=cwd,
         check=False,
     )
+
+
+def _png(path: Path) -> None:
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE
+    assert data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    assert width > 0 and height > 0
 
 
 @pytest.fixture(scope="module")
@@ -140,11 +159,7 @@ def test_our_client_sends_every_key_request_to_its_primary(
 def test_plot_writes_a_png(tiny_run: tuple[dict, Path | None]) -> None:
     result, plot = tiny_run
     assert plot is not None
-    data = plot.read_bytes()
-    assert data[:8] == PNG_SIGNATURE
-    assert data[12:16] == b"IHDR"
-    width, height = struct.unpack(">II", data[16:24])
-    assert width > 0 and height > 0
+    _png(plot)
     assert result["meta"]["plot"] == str(plot)
 
 
@@ -176,7 +191,7 @@ def test_without_matplotlib_plot_is_one_line_and_exit_2(tmp_path: Path) -> None:
 def test_an_unwritable_plot_path_fails_before_anything_runs(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def never() -> None:
+    def never(*_: object) -> None:
         raise AssertionError("the benchmark was loaded before the --plot path was checked")
 
     monkeypatch.setattr(bench_command, "_benchmarks", never)
@@ -252,3 +267,98 @@ def test_server_process_answers_stats_reset_and_quit() -> None:
         assert server.forwarded() == 0
         process = server.process
     assert process.returncode == 0  # "quit" closed the cluster and exited cleanly
+
+
+# -- bench --hedging ----------------------------------------------------------------------------
+
+
+def _latencies(row: dict) -> None:
+    assert isinstance(row["p50_ms"], float) and isinstance(row["p99_ms"], float), row
+    assert 0 < row["p50_ms"] <= row["p99_ms"] < math.inf, row
+
+
+@pytest.fixture(scope="module")
+def hedging_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path | None]:
+    """One tiny ``--hedging --json`` run (with ``--plot`` when matplotlib is installed)."""
+    plot = tmp_path_factory.mktemp("hedging") / "hedging.png" if HAS_MATPLOTLIB else None
+    argv = ["--hedging", "--json", "--ops", "10"]
+    if plot is not None:
+        argv += ["--plot", str(plot)]
+    result = _bench(*argv)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout), plot
+
+
+def test_hedging_table_and_throughput_have_every_client(
+    hedging_run: tuple[dict, Path | None],
+) -> None:
+    result, _ = hedging_run
+    sizes = result["meta"]["sizes"]
+    assert list(result["table"]) == ["healthy", "slow node"]
+    for phase, count in (("healthy", sizes["healthy_reads"]), ("slow node", sizes["slow_reads"])):
+        rows = result["table"][phase]
+        assert list(rows) == HEDGING_CLIENTS
+        for name, row in rows.items():
+            _latencies(row)
+            assert row["reads"] == count
+            assert ("hedged_share" in row) == (name == "ignite-router, hedged")
+        assert 0 <= rows["ignite-router, hedged"]["hedged_share"] <= 1
+    speed = result["throughput"]
+    rounds = speed["rounds"]
+    assert list(rounds) == ["ignite-router", "ignite-router, hedged"]
+    assert [len(rates) for rates in rounds.values()] == [sizes["rounds"]] * 2
+    assert all(0 < rate < math.inf for rates in rounds.values() for rate in rates)
+    assert speed["ratio"] == pytest.approx(
+        speed["hedged_reads_per_s"] / speed["unhedged_reads_per_s"]
+    )
+    assert 0 <= speed["hedged_share"] <= 1
+    assert (result["meta"]["nodes"], result["meta"]["backups"]) == (3, 1)
+    assert result["meta"]["pyignite"] == "0.6.1"
+
+
+def test_hedging_timeline_windows_add_up_to_its_thirds(
+    hedging_run: tuple[dict, Path | None],
+) -> None:
+    timeline = hedging_run[0]["timeline"]
+    assert list(timeline["clients"]) == HEDGING_CLIENTS
+    for name, row in timeline["clients"].items():
+        third = timeline["seconds"] / 3
+        assert third <= row["slow_from"] < 2 * third <= row["slow_until"], name
+        thirds = row["phases"]
+        assert list(thirds) == ["healthy", "slow node", "healthy again", "healthy, both thirds"]
+        for summary in thirds.values():
+            _latencies(summary)
+        counts = [thirds[phase]["reads"] for phase in ("healthy", "slow node", "healthy again")]
+        assert thirds["healthy, both thirds"]["reads"] == counts[0] + counts[2]
+        assert sum(window["reads"] for window in row["windows"]) == sum(counts) > 0
+        starts = [window["start"] for window in row["windows"]]
+        assert starts == sorted(set(starts)) and starts[0] >= 0
+        for window in row["windows"]:
+            _latencies(window)
+        hedged = name == "ignite-router, hedged"
+        assert all(("hedged_share" in summary) == hedged for summary in thirds.values()), name
+
+
+def test_hedging_targets_have_verdicts(hedging_run: tuple[dict, Path | None]) -> None:
+    rows = hedging_run[0]["targets"]
+    assert [row["id"] for row in rows] == HEDGING_TARGETS
+    for row in rows:
+        assert isinstance(row["met"], bool) and math.isfinite(row["value"]), row
+        assert row["met"] == (
+            row["value"] <= row["bound"] if row["op"] == "<=" else row["value"] >= row["bound"]
+        )
+
+
+@pytest.mark.skipif(not HAS_MATPLOTLIB, reason="matplotlib is not installed")
+def test_hedging_plot_writes_a_png(hedging_run: tuple[dict, Path | None]) -> None:
+    result, plot = hedging_run
+    assert plot is not None
+    _png(plot)
+    assert result["meta"]["plot"] == str(plot)
+
+
+def test_hedging_with_profile_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert bench_command.main(["--hedging", "--profile"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and "--hedging and --profile" in err
