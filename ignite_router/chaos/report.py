@@ -56,7 +56,7 @@ class ChaosReport:
     Counts of findings are integers; ``examples`` keeps a few of each, by the
     same name. With ``hedge``, ``hedged_reads`` operations were reads through
     the hedged cache (checked for stale reads only, see :func:`judge`) and
-    ``hedgeable_reads`` ... ``hedges_denied`` are the client's counters
+    ``hedgeable_reads`` ... ``replica_reads`` are the client's counters
     (``client.metrics()``); all are 0 without it.
     """
 
@@ -85,6 +85,7 @@ class ChaosReport:
     hedges_sent: int
     hedges_won: int
     hedges_denied: int
+    replica_reads: int  # reads of a primary known slow, sent to a backup alone
     undocumented_errors: int
     slowest_call_s: float
     call_time_bound_s: float  # the largest client.call_time_bound() of the run

@@ -49,7 +49,13 @@ SETTLE_TIMEOUT = 30.0  # seconds for the client to route every key to its primar
 # With hedge on: a read the primary has not answered within 5 ms goes to a backup too;
 # up to half of the reads may be hedged (one slow node of three is primary for a third).
 HEDGE = HedgePolicy(delay=0.005, budget=0.5)
-HEDGE_METRICS = ("hedgeable_reads", "hedges_sent", "hedges_won", "hedges_denied")
+HEDGE_METRICS = (
+    "hedgeable_reads",
+    "hedges_sent",
+    "hedges_won",
+    "hedges_denied",
+    "replica_reads",
+)
 
 
 @dataclass(frozen=True)

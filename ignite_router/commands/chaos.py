@@ -119,6 +119,7 @@ def _print(report: ChaosReport) -> None:
             "hedges sent / won / denied",
             f"{report.hedges_sent:,} / {report.hedges_won:,} / {report.hedges_denied:,}",
         ),
+        ("reads sent to a backup alone", f"{report.replica_reads:,}"),
     ]
     for name, value in (
         ("client, nodes, backups", f"{report.client}, {report.nodes}, {report.backups}"),
