@@ -48,6 +48,7 @@ __all__ = [
     "median",
     "missing_dependency",
     "open_sync_clients",
+    "quit_process",
 ]
 
 CACHE = "bench"
@@ -88,6 +89,24 @@ def missing_dependency(plot_requested: bool) -> str | None:
 
 
 # -- the server process -----------------------------------------------------------------------
+
+
+def quit_process(process: subprocess.Popen[str], timeout: float) -> None:
+    """Ask a cluster process to ``quit`` (its stdin), wait ``timeout`` seconds, else kill it;
+    close its pipes."""
+    if process.poll() is None:
+        with contextlib.suppress(OSError, ValueError):
+            process.stdin.write("quit\n")  # type: ignore[union-attr]
+            process.stdin.flush()  # type: ignore[union-attr]
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    for stream in (process.stdin, process.stdout):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
 
 
 class ServerProcess:
@@ -150,20 +169,7 @@ class ServerProcess:
         return (int(fields[11]) + int(fields[12])) / _TICKS
 
     def close(self) -> None:
-        process = self.process
-        if process.poll() is None:
-            with contextlib.suppress(OSError, ValueError):
-                process.stdin.write("quit\n")  # type: ignore[union-attr]
-                process.stdin.flush()  # type: ignore[union-attr]
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        for stream in (process.stdin, process.stdout):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
+        quit_process(self.process, timeout=10)
 
     def __enter__(self) -> ServerProcess:
         return self

@@ -30,7 +30,6 @@ measurements. Three measurements:
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import itertools
 import json
@@ -47,7 +46,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from benchmarks.harness import PYIGNITE_VERSION, BenchError, missing_dependency
+from benchmarks.harness import PYIGNITE_VERSION, BenchError, missing_dependency, quit_process
 from benchmarks.hedging_report import (
     BOTH_HEALTHY,
     HEDGED,
@@ -158,20 +157,7 @@ class ClusterProcess:
             raise BenchError("the cluster process did not set the latency")
 
     def close(self) -> None:
-        process = self.process
-        if process.poll() is None:
-            with contextlib.suppress(OSError):
-                process.stdin.write("quit\n")  # type: ignore[union-attr]
-                process.stdin.flush()  # type: ignore[union-attr]
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        for stream in (process.stdin, process.stdout):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
+        quit_process(self.process, timeout=30)
 
 
 # -- reading and summing up ---------------------------------------------------------------------
