@@ -16,6 +16,7 @@ from ignite_router.core.events import ClientListener
 from ignite_router.cursors import AioCursor, Cursor
 from ignite_router.errors import (
     AuthenticationError,
+    CallTimeoutError,
     ConnectionLostError,
     HandshakeError,
     IgniteError,
@@ -48,6 +49,7 @@ __all__ = [
     "AioTransaction",
     "AuthenticationError",
     "Cache",
+    "CallTimeoutError",
     "Client",
     "ClientListener",
     "ClusterState",

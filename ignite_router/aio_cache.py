@@ -24,6 +24,7 @@ from ignite_router.cache import (
 )
 from ignite_router.core.replicas import ReplicaReads
 from ignite_router.cursors import AioCursor
+from ignite_router.errors import CallTimeoutError
 from ignite_router.protocol.errors import ParameterError
 
 if TYPE_CHECKING:
@@ -32,14 +33,22 @@ if TYPE_CHECKING:
 __all__ = ["AioCache", "within"]
 
 
-async def _bounded(awaitable: Awaitable[Any], timeout: float) -> Any:
-    async with asyncio.timeout(timeout):
-        return await awaitable
+async def _bounded(awaitable: Awaitable[Any], timeout: float, write: str | None) -> Any:
+    bound = asyncio.timeout(timeout)
+    try:
+        async with bound:
+            return await awaitable
+    except TimeoutError as error:
+        if write is None or not bound.expired():
+            raise
+        raise CallTimeoutError(write) from error
 
 
-def within(awaitable: Awaitable[Any], timeout: float) -> Awaitable[Any]:
-    """``awaitable``, bounded by ``timeout`` seconds when it is not 0."""
-    return _bounded(awaitable, timeout) if timeout else awaitable
+def within(awaitable: Awaitable[Any], timeout: float, write: str | None = None) -> Awaitable[Any]:
+    """``awaitable``, bounded by ``timeout`` seconds when it is not 0. For a write (its
+    name in ``write``), running out of time raises :class:`CallTimeoutError`: the request
+    may have reached a node, and is not sent again."""
+    return _bounded(awaitable, timeout, write) if timeout else awaitable
 
 
 class AioCache:
@@ -62,7 +71,12 @@ class AioCache:
         return self.steps.cache_id
 
     def _call(self, step: Run, timeout: float) -> Awaitable[Any]:
+        """A read (or another call that changes nothing), bounded by ``timeout``."""
         return within(self._run(step), timeout)
+
+    def _write(self, name: str, step: Run, timeout: float) -> Awaitable[Any]:
+        """A write, bounded by ``timeout``: ``CallTimeoutError`` when it runs out."""
+        return within(self._run(step), timeout, name)
 
     def with_expire_policy(
         self,
@@ -105,7 +119,7 @@ class AioCache:
         return result
 
     async def destroy(self, timeout: float = 0) -> None:
-        await self._call(self.steps.destroy(), timeout)
+        await self._write("destroy", self.steps.destroy(), timeout)
 
     async def get(self, key: Any, key_hint: Hint = None, timeout: float = 0) -> Any:
         """The value for ``key``, or None."""
@@ -119,7 +133,7 @@ class AioCache:
         value_hint: Hint = None,
         timeout: float = 0,
     ) -> None:
-        await self._call(self.steps.put(key, value, key_hint, value_hint), timeout)
+        await self._write("put", self.steps.put(key, value, key_hint, value_hint), timeout)
 
     async def get_all(self, keys: Iterable[Any], timeout: float = 0) -> dict[Any, Any]:
         """The keys that exist, with their values; split by primary node, sent together."""
@@ -127,7 +141,7 @@ class AioCache:
         return result
 
     async def put_all(self, pairs: Mapping[Any, Any], timeout: float = 0) -> None:
-        await self._call(self.steps.put_all(pairs), timeout)
+        await self._write("put_all", self.steps.put_all(pairs), timeout)
 
     async def replace(
         self,
@@ -137,17 +151,21 @@ class AioCache:
         value_hint: Hint = None,
         timeout: float = 0,
     ) -> bool:
-        return bool(await self._call(self.steps.replace(key, value, key_hint, value_hint), timeout))
+        return bool(
+            await self._write(
+                "replace", self.steps.replace(key, value, key_hint, value_hint), timeout
+            )
+        )
 
     async def clear(self, keys: Iterable[Any] | None = None, timeout: float = 0) -> None:
         """Clear the cache, or only ``keys``."""
-        await self._call(self.steps.clear(keys), timeout)
+        await self._write("clear", self.steps.clear(keys), timeout)
 
     async def clear_key(self, key: Any, key_hint: Hint = None, timeout: float = 0) -> None:
-        await self._call(self.steps.clear_key(key, key_hint), timeout)
+        await self._write("clear_key", self.steps.clear_key(key, key_hint), timeout)
 
     async def clear_keys(self, keys: Iterable[Any], timeout: float = 0) -> None:
-        await self._call(self.steps.clear_keys(keys), timeout)
+        await self._write("clear_keys", self.steps.clear_keys(keys), timeout)
 
     async def contains_key(self, key: Any, key_hint: Hint = None, timeout: float = 0) -> bool:
         return bool(await self._call(self.steps.contains_key(key, key_hint), timeout))
@@ -163,7 +181,9 @@ class AioCache:
         value_hint: Hint = None,
         timeout: float = 0,
     ) -> Any:
-        return await self._call(self.steps.get_and_put(key, value, key_hint, value_hint), timeout)
+        return await self._write(
+            "get_and_put", self.steps.get_and_put(key, value, key_hint, value_hint), timeout
+        )
 
     async def get_and_put_if_absent(
         self,
@@ -174,7 +194,7 @@ class AioCache:
         timeout: float = 0,
     ) -> Any:
         step = self.steps.get_and_put_if_absent(key, value, key_hint, value_hint)
-        return await self._call(step, timeout)
+        return await self._write("get_and_put_if_absent", step, timeout)
 
     async def put_if_absent(
         self,
@@ -185,10 +205,12 @@ class AioCache:
         timeout: float = 0,
     ) -> bool:
         step = self.steps.put_if_absent(key, value, key_hint, value_hint)
-        return bool(await self._call(step, timeout))
+        return bool(await self._write("put_if_absent", step, timeout))
 
     async def get_and_remove(self, key: Any, key_hint: Hint = None, timeout: float = 0) -> Any:
-        return await self._call(self.steps.get_and_remove(key, key_hint), timeout)
+        return await self._write(
+            "get_and_remove", self.steps.get_and_remove(key, key_hint), timeout
+        )
 
     async def get_and_replace(
         self,
@@ -199,16 +221,16 @@ class AioCache:
         timeout: float = 0,
     ) -> Any:
         step = self.steps.get_and_replace(key, value, key_hint, value_hint)
-        return await self._call(step, timeout)
+        return await self._write("get_and_replace", step, timeout)
 
     async def remove_key(self, key: Any, key_hint: Hint = None, timeout: float = 0) -> bool:
-        return bool(await self._call(self.steps.remove_key(key, key_hint), timeout))
+        return bool(await self._write("remove_key", self.steps.remove_key(key, key_hint), timeout))
 
     async def remove_keys(self, keys: Iterable[Any], timeout: float = 0) -> None:
-        await self._call(self.steps.remove_keys(keys), timeout)
+        await self._write("remove_keys", self.steps.remove_keys(keys), timeout)
 
     async def remove_all(self, timeout: float = 0) -> None:
-        await self._call(self.steps.remove_all(), timeout)
+        await self._write("remove_all", self.steps.remove_all(), timeout)
 
     async def remove_if_equals(
         self,
@@ -219,7 +241,7 @@ class AioCache:
         timeout: float = 0,
     ) -> bool:
         step = self.steps.remove_if_equals(key, sample, key_hint, sample_hint)
-        return bool(await self._call(step, timeout))
+        return bool(await self._write("remove_if_equals", step, timeout))
 
     async def replace_if_equals(
         self,
@@ -232,7 +254,7 @@ class AioCache:
         timeout: float = 0,
     ) -> bool:
         step = self.steps.replace_if_equals(key, sample, value, key_hint, sample_hint, value_hint)
-        return bool(await self._call(step, timeout))
+        return bool(await self._write("replace_if_equals", step, timeout))
 
     async def get_size(self, peek_modes: Any = None, timeout: float = 0) -> int:
         return int(await self._call(self.steps.get_size(peek_modes), timeout))

@@ -24,6 +24,7 @@ from ignite_router.protocol.errors import (
 
 __all__ = [
     "AuthenticationError",
+    "CallTimeoutError",
     "ConnectionLostError",
     "FailureClass",
     "HandshakeError",
@@ -103,6 +104,17 @@ class OutcomeUnknownError(ConnectionLostError):
         super().__init__(
             f"{operation} was not sent again (attempt {failure.value}{later})", endpoint, failure
         )
+
+
+class CallTimeoutError(OutcomeUnknownError, TimeoutError):
+    """The per-call ``timeout=`` of an ``AioCache`` write ran out (pyignite's argument).
+
+    Also a ``TimeoutError``, as pyignite raises. The request may have reached a
+    node: it was not sent again, and it may still be applied.
+    """
+
+    def __init__(self, operation: str) -> None:
+        super().__init__(operation, None, FailureClass.OUTCOME_UNKNOWN)
 
 
 class TransactionLostError(ConnectionLostError):

@@ -25,7 +25,14 @@ from pyignite.connection.ssl import check_ssl_params
 from pyignite.datatypes import IntObject, String
 from pyignite.exceptions import SQLError
 
-from ignite_router import AioClient, Client, ClusterState, ServerError
+from ignite_router import (
+    AioClient,
+    CallTimeoutError,
+    Client,
+    ClusterState,
+    OutcomeUnknownError,
+    ServerError,
+)
 from ignite_router.protocol.messages.cache_properties import CacheProperty
 from ignite_router.testing import LocalCluster
 from ignite_router.tls import TlsOptions
@@ -327,9 +334,17 @@ def test_async_cache_honours_a_per_call_timeout(cluster: LocalCluster) -> None:
             index = [node.node_id for node in cluster.nodes].index(client.route(cache, 1).node_id)
             cluster.set_latency(index, 1.0)
             try:
-                with pytest.raises(TimeoutError):
+                with pytest.raises(TimeoutError) as read:
                     await cache.get(1, timeout=0.1)
-                assert await cache.get(1) == "slow"  # the connection is still usable
+                assert not isinstance(read.value, OutcomeUnknownError)  # a read: just late
+                # A write cut short may still be applied: outcome unknown, and still the
+                # TimeoutError pyignite raises.
+                with pytest.raises(CallTimeoutError) as write:
+                    await cache.put(1, "late", timeout=0.1)
+                assert isinstance(write.value, TimeoutError)
+                assert isinstance(write.value, OutcomeUnknownError)
+                assert write.value.operation == "put" and write.value.may_still_land
+                assert await cache.get(1) in ("slow", "late")  # the connection is still usable
             finally:
                 cluster.heal_node(index)
 
