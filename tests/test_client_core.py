@@ -16,6 +16,7 @@ import pytest
 from ignite_router import Client
 from ignite_router.affinity import cache_id, java_hash, partition
 from ignite_router.core.engine import ClientCore, Request
+from ignite_router.core.events import ClientListener
 from ignite_router.core.nodes import Node, NodeRegistry
 from ignite_router.core.topology import TopologyTracker
 from ignite_router.cursors import SqlFieldsCursorState
@@ -182,6 +183,31 @@ def test_newer_version_in_a_header_triggers_one_refresh() -> None:
     assert [op_of(frame) for _, frame in batches[0]] == [OpCode.CACHE_GET, OpCode.CACHE_PARTITIONS]
     _, batches = drive(core.execute(get_request(core, 1)), responder(core, moved, version=(4, 0)))
     assert batches[0][0][0] is core.registry.nodes[2]
+
+
+@pytest.mark.parametrize("how", ["refresh", "alongside"])
+def test_a_newer_version_seen_first_in_a_map_is_a_topology_change(how: str) -> None:
+    """The header that carried a change may have answered a request nobody waited for any
+    more (a timed-out or hedged one): the version of a map fetched later is then the first
+    news of it, and listeners and metrics hear of it all the same."""
+    changes: list[tuple] = []
+
+    class Listener(ClientListener):
+        def on_topology_changed(self, event) -> None:
+            changes.append((event.old, event.new))
+
+    core = make_core(event_listeners=[Listener()])
+    drive(core.execute(get_request(core, 1)), responder(core, OWNERS, version=(3, 0)))
+    assert core.tracker.version == (3, 0) and changes == []
+    moved = [2] * len(OWNERS)
+    if how == "refresh":  # client.refresh_partitions(cache)
+        drive(core.refresh([CACHE]), responder(core, moved, version=(4, 0)))
+    else:  # a refresh that rides along with a key request
+        core.tracker.want(CACHE)
+        drive(core.execute(get_request(core, 1)), responder(core, moved, version=(4, 0)))
+    assert changes == [((3, 0), (4, 0))]
+    assert core.metrics.topology_changes == 2  # (3, 0) first seen, then the change
+    assert core.tracker.version == (4, 0)
 
 
 def test_lagging_answer_never_replaces_a_newer_map() -> None:

@@ -657,7 +657,10 @@ class ClientCore:
                     first = None
                 elif side:
                     outcomes = yield [(node, frame), *[(target, body) for target, body, _ in side]]
-                    for (_, _, settle), outcome in zip(side, outcomes[1:], strict=True):
+                    for (target, _, settle), outcome in zip(side, outcomes[1:], strict=True):
+                        version = outcome.header.topology_version if type(outcome) is Answer else None
+                        if version is not None:
+                            self.observe(target, version)
                         settle(outcome)
                     outcome = outcomes[0]
                 else:
@@ -805,10 +808,10 @@ class ClientCore:
 
         request = Request("partitions", frame, decode)
         partition_map = yield from self.execute(request)
+        if request.answered_by is not None:  # before install: a newer version is news
+            self.observe(request.answered_by, partition_map.version)
         if self.tracker.install(partition_map, [], self.clock()):
             self.metrics.map_refreshes += 1
-        if request.answered_by is not None:
-            self.observe(request.answered_by, partition_map.version)
         return self.tracker.maps.get(cache_ids[0]) if cache_ids else None
 
     def cluster_nodes(self) -> Step:
@@ -911,8 +914,6 @@ class ClientCore:
                 self.tracker.refresh_failed(cache_ids)
                 return
             header = outcome.header
-            if header.topology_version is not None:
-                self.observe(node, header.topology_version)
             if header.status:
                 self.tracker.refresh_failed(cache_ids)
                 return
@@ -924,6 +925,9 @@ class ClientCore:
             except ProtocolError:  # the operation it rode with is not at fault
                 self.tracker.refresh_failed(cache_ids)
                 return
+            # The map's version may be the first news of a change (the header that
+            # carried it answered a request nobody waited for any more).
+            self.observe(node, partition_map.version)
             if self.tracker.install(partition_map, cache_ids, self.clock()):
                 self.metrics.map_refreshes += 1
                 caches = list(partition_map.caches)
