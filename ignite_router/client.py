@@ -133,6 +133,8 @@ class SyncConnection:
         # A hedging client's reads wake every timer tick (SO_RCVTIMEO), so that a wait
         # bounded by a hedge delay needs no select (see _recv_until).
         self._ticking = client.core.hedging
+        # A TLS socket's timeout is Python's (a plain socket's is the kernel's: None here).
+        self._socket_timeout: float | None = None
 
     @property
     def in_flight(self) -> int:
@@ -158,6 +160,10 @@ class SyncConnection:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if client.ssl_context is not None:
                 sock = client.ssl_context.wrap_socket(sock, server_hostname=host)
+                # Python's TLS read retries a read the kernel timed out (SO_RCVTIMEO) for
+                # as long as no record is complete: only its own timeout ends it.
+                self._ticking = False
+                self._socket_timeout = client.timeout
             sock.sendall(self.protocol.handshake_frame())
             result = None
             while result is None:
@@ -172,7 +178,10 @@ class SyncConnection:
                         result = event
                     elif isinstance(event, bytes):
                         sock.sendall(event)
-            _kernel_timeouts(sock, client.timeout, self._ticking)
+            if self._socket_timeout is None:
+                _kernel_timeouts(sock, client.timeout, self._ticking)
+            else:
+                sock.settimeout(self._socket_timeout)
         except (HandshakeError, ConnectionLostError):
             _shut(sock)
             raise
@@ -238,7 +247,7 @@ class SyncConnection:
                 try:
                     size = sock.recv_into(self._buffer)
                 finally:
-                    sock.setblocking(True)
+                    sock.settimeout(self._socket_timeout)
             except (BlockingIOError, InterruptedError, ssl.SSLWantReadError):
                 return True
             except (OSError, ValueError):  # reset, or closed by another thread meanwhile
@@ -334,7 +343,7 @@ class SyncConnection:
         if not precise and self._ticking:
             try:
                 return sock.recv_into(self._buffer)
-            except (BlockingIOError, ssl.SSLWantReadError):  # a tick without an answer
+            except (BlockingIOError, ssl.SSLWantReadError, TimeoutError):  # a tick, no answer
                 return None
         remaining = max(until - time.monotonic(), 0.0)  # 0: a look at what has arrived
         pending = isinstance(sock, ssl.SSLSocket) and sock.pending()
@@ -373,7 +382,7 @@ class SyncConnection:
                     if received is None:
                         return
                     size = received
-            except (BlockingIOError, ssl.SSLWantReadError):  # SO_RCVTIMEO expired
+            except (BlockingIOError, ssl.SSLWantReadError, TimeoutError):  # a timeout expired
                 if deadline is not None and time.monotonic() >= deadline:
                     self._timed_out()
                     return

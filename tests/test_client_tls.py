@@ -9,6 +9,7 @@ import pytest
 import trustme
 
 from ignite_router import AuthenticationError, Client, NoNodeAvailableError
+from ignite_router.hedging import HedgePolicy
 from ignite_router.testing import LocalCluster
 from ignite_router.testing.tls import server_context
 from tests.client_harness import SHELLS, connected
@@ -76,6 +77,37 @@ def test_routing_failover_and_restart_over_tls(pki, kind: str) -> None:
             time.sleep(0.02)
         restarted = client.metrics()["nodes"]["{}:{}".format(*cluster.endpoints[1])]
         assert restarted["reconnects"] >= 1 and restarted["node_id"] == new_id  # TLS again
+
+
+@pytest.mark.parametrize("hedging", [False, True])
+@pytest.mark.parametrize("kind", SHELLS)
+def test_a_hung_node_over_tls_times_out_and_reads_fail_over(pki, kind: str, hedging: bool) -> None:
+    """A TLS read blocked on a node that answers nothing ends at the client's timeout (the
+    blocking client once waited forever: Python's TLS read retried the kernel's timeout)."""
+    options = {"hedge": HedgePolicy(delay=0.05)} if hedging else {}
+    with (
+        tls_cluster(pki, nodes=3, backups=1) as cluster,
+        connected(
+            kind,
+            cluster.endpoints,
+            use_ssl=True,
+            ssl_ca_certfile=pki["ca.pem"],
+            timeout=0.5,
+            **options,
+        ) as shell,
+    ):
+        cache = shell.do(shell.client.get_or_create_cache("tls-hung"))
+        shell.do(cache.put(1, "one"))
+        index = [node.node_id for node in cluster.nodes].index(shell.client.route(cache, 1).node_id)
+        cluster.hang_node(index)
+        try:
+            started = time.monotonic()
+            assert shell.do(cache.get(1)) == "one"  # timed out on the hung primary, failed over
+            assert time.monotonic() - started < 10  # a hang check: 0.5 s timeout, then a backup
+        finally:
+            cluster.heal_node(index)
+        hung = shell.client.metrics()["nodes"]["{}:{}".format(*cluster.endpoints[index])]
+        assert hung["failovers"] >= 1
 
 
 @pytest.mark.parametrize("kind", SHELLS)

@@ -658,9 +658,8 @@ class ClientCore:
                 elif side:
                     outcomes = yield [(node, frame), *[(target, body) for target, body, _ in side]]
                     for (target, _, settle), outcome in zip(side, outcomes[1:], strict=True):
-                        version = outcome.header.topology_version if type(outcome) is Answer else None
-                        if version is not None:
-                            self.observe(target, version)
+                        if type(outcome) is Answer and outcome.header.topology_version:
+                            self.observe(target, outcome.header.topology_version)
                         settle(outcome)
                     outcome = outcomes[0]
                 else:
