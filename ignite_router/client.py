@@ -566,12 +566,24 @@ class Client(SyncClientApi):
             outcome = connection.wait(
                 slot, None if timeout is None else time.monotonic() + timeout
             )
-        result = core.fast_answer(request, outcome)  # decoded outside the lock
+        return self._settle(request, node, outcome)
+
+    def _settle(self, request: Request, node: Node, outcome: Outcome, plain: bool = True) -> Any:
+        """The result of a request the shell sent to ``node`` itself: a plain answer (when
+        ``plain`` may be one) is decoded here, outside the lock; anything else goes to the
+        core's ``execute`` as the first attempt."""
+        core = self.core
+        result = core.fast_answer(request, outcome) if plain else NOT_ROUTINE
         if result is NOT_ROUTINE:
             return self.run(core.execute(request, first=(node, outcome)))
         with self._lock:
             core.fast_counted(node, request)
         return result
+
+    def _refresh_owners(self) -> None:
+        """Read the server nodes again first when the owner lists are behind the topology."""
+        if self.core.replicas_outdated():
+            self.run(self.core.load_replicas())
 
     def run_hedged(self, step: Step | Request | ReadBatch) -> Any:
         """``run``; a read of a hedged (or replica-reading) view may go to a backup owner."""
@@ -586,8 +598,7 @@ class Client(SyncClientApi):
         one, the fast path with the wait bounded by the hedge delay: only a read the
         primary has not answered by then takes the machinery of :meth:`_hedge`."""
         core = self.core
-        if core.replicas_outdated():
-            self.run(core.load_replicas())
+        self._refresh_owners()
         with self._lock:
             plan = core.hedge_plan(request)
             precise = plan is not None and core.replicas.suspect(plan[0])
@@ -616,23 +627,17 @@ class Client(SyncClientApi):
             read.first, read.slot, read.started = connection, slot, started
             return self._finish([read])[0]
         outcome = slot.outcome
-        seconds = time.monotonic() - started
-        result = core.fast_answer(request, outcome)
-        with self._lock:
-            if isinstance(outcome, Answer):
-                core.hedge_answered(primary, primary, seconds)
-            if result is not NOT_ROUTINE:
-                core.fast_counted(primary, request)
-        if result is NOT_ROUTINE:
-            return self.run(core.execute(request, first=(primary, outcome)))
-        return result
+        assert outcome is not None  # wait_until said it is in
+        if isinstance(outcome, Answer):
+            with self._lock:
+                core.hedge_answered(primary, primary, time.monotonic() - started)
+        return self._settle(request, primary, outcome)
 
     def _run_hedged_many(self, requests: list[Request]) -> list[Any]:
         """The results of several reads of a hedged view, in order: those with a hedge
         plan are hedged together, the others run in parallel after them."""
         core = self.core
-        if core.replicas_outdated():
-            self.run(core.load_replicas())
+        self._refresh_owners()
         with self._lock:
             plans = [core.hedge_plan(request) for request in requests]
         # Without a plan, or for a primary known slow (the core pointed those at a backup
@@ -704,13 +709,8 @@ class Client(SyncClientApi):
                     sent = read.hedged_at if node is read.backup else read.started
                     with self._lock:
                         core.hedge_answered(primary, node, time.monotonic() - sent)
-            result = core.fast_answer(request, outcome) if node is primary else NOT_ROUTINE
-            if result is NOT_ROUTINE:
-                result = self.run(core.execute(request, first=(node, outcome)))
-            else:
-                with self._lock:
-                    core.fast_counted(node, request)
-            results.append(result)
+            # an answer of the backup goes to execute (it counts it, and tells the events)
+            results.append(self._settle(request, node, outcome, plain=node is primary))
         return results
 
     def _first_answer(

@@ -22,7 +22,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ignite_router.affinity import affinity_hash, field_id, java_hash
+from ignite_router.affinity import CacheAffinity, affinity_hash, field_id, java_hash
 from ignite_router.core.answers import nothing as decode_empty_lenient
 from ignite_router.core.events import ClientListener, EventDispatcher
 from ignite_router.core.metrics import ClientMetrics
@@ -384,16 +384,13 @@ class ClientCore:
         by_id = self.registry.by_id
         for primary, group in by_primary.items():
             for item in group:
-                backup = None
+                owners = None
                 if primary is not None:
                     partition = affinity.partition_of(item[0])
                     owners = self.replicas.owner_nodes(
                         cache_id, affinity.primaries, partition, by_id
                     )
-                    for node in owners[1:] if owners is not None else ():
-                        if node is not None and node.up:
-                            backup = node
-                            break
+                backup = None if owners is None else _live_backup(owners)
                 groups.setdefault((primary, backup), []).append(item)
         return groups
 
@@ -413,13 +410,11 @@ class ClientCore:
         failover, refreshes and errors stay in one place.
         """
         cache_id = request.cache_id
-        if cache_id is None or not self._routine(request):
+        if cache_id is None or self.events.wants_queries or not self._routine(request):
             return None
-        tracker = self.tracker
-        cache_map = tracker.maps.get(cache_id)
-        if cache_map is None or tracker.wanted or not tracker.is_fresh(cache_map):
+        affinity = self._fresh_affinity(cache_id)
+        if affinity is None:
             return None
-        affinity = cache_map.affinity
         partition = request.partition
         if partition is None:
             if request.key_hash is None or not affinity.applicable:
@@ -438,17 +433,27 @@ class ClientCore:
     def fast_to(self, request: Request, node: Node) -> Node | None:
         """``node`` (a backup owner :meth:`hedge_plan` pointed the read at) when the shell
         may send the request there itself, as :meth:`fast_node` would; else None."""
-        return node if node.up and self._routine(request) else None
+        routine = node.up and not self.events.wants_queries and self._routine(request)
+        return node if routine else None
 
     def _routine(self, request: Request) -> bool:
-        """Nothing about the request or the client asks for the ordinary path."""
+        """Nothing about the request or the client asks for the ordinary path (a listener
+        that wants query events aside: a hedged read tells them itself)."""
         return not (
             request.register
             or request.node is not None
-            or self.events.wants_queries
             or self._discovery_due
             or self._types_wanted
         )
+
+    def _fresh_affinity(self, cache_id: int) -> CacheAffinity | None:
+        """The cache's placement when its map is as new as the topology and no refresh is
+        wanted (else None: the ordinary path fetches one)."""
+        tracker = self.tracker
+        cache_map = tracker.maps.get(cache_id)
+        if cache_map is None or tracker.wanted or not tracker.is_fresh(cache_map):
+            return None
+        return cache_map.affinity
 
     def _replica(
         self, request: Request, partition: int, primary: Node, primaries: Sequence[Any]
@@ -553,33 +558,21 @@ class ClientCore:
             or not self.hedging
             or cache_id not in replicas.caches
             or request.key_hash is None
-            or request.node is not None
             or request.in_transaction
-            or request.register
             or not self.partition_aware
-            or self._discovery_due
-            or self._types_wanted
+            or not self._routine(request)
             or request_op_code(request.frame) not in _HEDGEABLE
         ):
             return None
-        tracker = self.tracker
-        cache_map = tracker.maps.get(cache_id)
-        if cache_map is None or tracker.wanted or not tracker.is_fresh(cache_map):
-            return None
-        affinity = cache_map.affinity
-        if not affinity.applicable:
+        affinity = self._fresh_affinity(cache_id)
+        if affinity is None or not affinity.applicable:
             return None
         partition = affinity.partition_of(request.key_hash)
         owners = replicas.owner_nodes(cache_id, affinity.primaries, partition, self.registry.by_id)
-        if owners is None or len(owners) < 2:
+        if owners is None:
             return None
-        primary = owners[0]
-        if primary is None or not primary.up:
-            return None
-        for backup in owners[1:]:
-            if backup is not None and backup.up:
-                break
-        else:
+        primary, backup = owners[0], _live_backup(owners)
+        if primary is None or not primary.up or backup is None:
             return None
         replicas.budget.deposit()
         self.metrics.hedgeable_reads += 1
@@ -946,6 +939,15 @@ class ClientCore:
                     self.registry.add((added.addresses[0], added.port))
 
         return settle
+
+
+def _live_backup(owners: Sequence[Node | None]) -> Node | None:
+    """The first backup owner (after the primary, ``owners[0]``) that is up, if any: where a
+    hedge of a read goes."""
+    for node in owners[1:]:
+        if node is not None and node.up:
+            return node
+    return None
 
 
 def _in_flight(node: Node) -> int:
