@@ -48,7 +48,6 @@ __all__ = [
     "median",
     "missing_dependency",
     "open_sync_clients",
-    "quit_process",
 ]
 
 CACHE = "bench"
@@ -91,30 +90,21 @@ def missing_dependency(plot_requested: bool) -> str | None:
 # -- the server process -----------------------------------------------------------------------
 
 
-def quit_process(process: subprocess.Popen[str], timeout: float) -> None:
-    """Ask a cluster process to ``quit`` (its stdin), wait ``timeout`` seconds, else kill it;
-    close its pipes."""
-    if process.poll() is None:
-        with contextlib.suppress(OSError, ValueError):
-            process.stdin.write("quit\n")  # type: ignore[union-attr]
-            process.stdin.flush()  # type: ignore[union-attr]
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    for stream in (process.stdin, process.stdout):
-        if stream is not None:
-            with contextlib.suppress(OSError):
-                stream.close()
-
-
 class ServerProcess:
-    """``python -m benchmarks.cluster_process``: a LocalCluster answering stats/reset/quit."""
+    """``python -m benchmarks.cluster_process``: a LocalCluster answering
+    stats/reset/latency/quit."""
 
-    def __init__(self, nodes: int = NODES) -> None:
+    def __init__(self, nodes: int = NODES, backups: int = 0) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.cluster_process", "--nodes", str(nodes)],
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.cluster_process",
+                "--nodes",
+                str(nodes),
+                "--backups",
+                str(backups),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -151,6 +141,11 @@ class ServerProcess:
     def reset(self) -> None:
         self.command("reset")
 
+    def latency(self, index: int, seconds: float) -> None:
+        """Node ``index``'s answers leave ``seconds`` late (0: on time), once this returns."""
+        if self.command(f"latency {index} {seconds}") != {"ok": True}:
+            raise BenchError("the cluster process did not set the latency")
+
     def counters(self) -> tuple[int, int]:
         """(forwarded, key_requests) summed over the nodes since the last reset."""
         stats = self.command("stats")
@@ -169,7 +164,21 @@ class ServerProcess:
         return (int(fields[11]) + int(fields[12])) / _TICKS
 
     def close(self) -> None:
-        quit_process(self.process, timeout=10)
+        """Ask the process to ``quit``, wait 10 s, else kill it; close its pipes."""
+        process = self.process
+        if process.poll() is None:
+            with contextlib.suppress(OSError, ValueError):
+                process.stdin.write("quit\n")  # type: ignore[union-attr]
+                process.stdin.flush()  # type: ignore[union-attr]
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
 
     def __enter__(self) -> ServerProcess:
         return self

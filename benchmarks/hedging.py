@@ -32,21 +32,19 @@ from __future__ import annotations
 
 import datetime
 import itertools
-import json
 import math
 import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from benchmarks.harness import PYIGNITE_VERSION, BenchError, missing_dependency, quit_process
+from benchmarks.harness import PYIGNITE_VERSION, BenchError, ServerProcess, missing_dependency
 from benchmarks.hedging_report import (
     BOTH_HEALTHY,
     HEDGED,
@@ -104,60 +102,6 @@ class Sizes:
         if quick:
             return cls(1_000, 60, 3, 3_000, 6.0, 0.5, 300)
         return cls(3_000, 600, 6, 8_000, 30.0, 1.0, 500)
-
-
-# -- the cluster process ------------------------------------------------------------------------
-
-
-def serve() -> None:
-    """The cluster process: prints its endpoints, then obeys ``latency I S`` and ``quit``."""
-    from ignite_router.testing import LocalCluster
-
-    with LocalCluster(nodes=NODES, backups=BACKUPS) as cluster:
-        print(json.dumps([list(endpoint) for endpoint in cluster.endpoints]), flush=True)
-        for line in sys.stdin:
-            words = line.split()
-            if words[:1] == ["latency"]:
-                cluster.set_latency(int(words[1]), float(words[2]), where="answer")
-                print("ok", flush=True)
-            elif words[:1] == ["quit"]:
-                return
-
-
-class ClusterProcess:
-    """``python -m benchmarks.hedging --serve`` from the checkout: a cluster we can slow down."""
-
-    def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.hedging", "--serve"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=CHECKOUT,
-        )
-        try:
-            self.endpoints = [(host, int(port)) for host, port in json.loads(self._line())]
-        except BaseException:
-            self.close()
-            raise
-
-    def _line(self) -> str:
-        stdout: IO[str] = self.process.stdout  # type: ignore[assignment]
-        line = stdout.readline()
-        if not line:
-            raise BenchError(f"the cluster process ended (exit status {self.process.poll()})")
-        return line
-
-    def latency(self, index: int, seconds: float) -> None:
-        """Node ``index``'s answers leave ``seconds`` late (0: on time), once this returns."""
-        stdin: IO[str] = self.process.stdin  # type: ignore[assignment]
-        stdin.write(f"latency {index} {seconds}\n")
-        stdin.flush()
-        if self._line().strip() != "ok":
-            raise BenchError("the cluster process did not set the latency")
-
-    def close(self) -> None:
-        quit_process(self.process, timeout=30)
 
 
 # -- reading and summing up ---------------------------------------------------------------------
@@ -222,7 +166,7 @@ class Trace:
 
 
 def timeline(
-    cluster: ClusterProcess, read: Read, seconds: float, hedges: Callable[[], int] | None
+    cluster: ServerProcess, read: Read, seconds: float, hedges: Callable[[], int] | None
 ) -> Trace:
     """Back-to-back reads for ``seconds``, the slow node in the middle third.
 
@@ -286,7 +230,7 @@ def phases(trace: Trace) -> dict[str, dict[str, Any]]:
 
 
 def table(
-    cluster: ClusterProcess, clients: dict[str, Read], hedges: Callable[[], int], sizes: Sizes
+    cluster: ServerProcess, clients: dict[str, Read], hedges: Callable[[], int], sizes: Sizes
 ) -> dict[str, dict[str, Any]]:
     """p50/p99 per client, healthy then with the slow node (left healthy again after).
 
@@ -344,7 +288,7 @@ def throughput(
 
 
 def timelines(
-    cluster: ClusterProcess, clients: dict[str, Read], hedges: Callable[[], int], sizes: Sizes
+    cluster: ServerProcess, clients: dict[str, Read], hedges: Callable[[], int], sizes: Sizes
 ) -> dict[str, Any]:
     """Each client's timeline in turn: its windows, its thirds and when the node was slow."""
     rows = {}
@@ -401,7 +345,7 @@ def run(
     sizes = Sizes.of(quick, ops)
     meta = _meta(quick, sizes)
     started = time.perf_counter()
-    cluster = ClusterProcess()
+    cluster = ServerProcess(nodes=NODES, backups=BACKUPS)
     plain = Client(timeout=10)
     hedging = Client(timeout=10, hedge=POLICY)
     pyignite = PyigniteClient(partition_aware=True, timeout=10)
@@ -443,9 +387,6 @@ def run(
 def main(argv: Sequence[str] | None = None) -> int:
     """``ignite-router bench --hedging``, the plot to docs/hedging-latency.png by default."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args == ["--serve"]:
-        serve()
-        return 0
     from ignite_router.commands import bench
 
     if not any(arg == "--plot" or arg.startswith("--plot=") for arg in args):
